@@ -1,0 +1,60 @@
+"""The Qobra provider: what it is called, how to reach it, and where each ability lives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import importbridge
+from importbridge import Capability, ImportJob, JobState, RowResult, Setting
+
+from . import normalize as _normalize
+
+if TYPE_CHECKING:
+    from importbridge import Connection
+
+
+class QobraProvider(importbridge.Provider):
+    """Qobra data imports: ``POST /v1/tables/{key}/records/bulk`` and ``GET /v1/imports/{id}``."""
+
+    name = "qobra"
+    capabilities = frozenset({Capability.NORMALIZE, Capability.CLIENT, Capability.SANDBOX})
+    settings = (
+        Setting(name="api_key", env="QOBRA_API_KEY", secret=True, help="API key (X-API-Key)"),
+        Setting(name="base_url", env="QOBRA_BASE_URL", default="https://api.qobra.co/v1"),
+    )
+    batch_size = 5000
+    status_words: ClassVar[Mapping[str, JobState]] = _normalize.STATUS_WORDS
+
+    def normalize(self, payload: Any) -> ImportJob:
+        return _normalize.normalize(payload)
+
+    def sample_payloads(self) -> Sequence[Any]:
+        return _normalize.SAMPLES
+
+    def auth_headers(self, settings: Mapping[str, str]) -> dict[str, str]:
+        from . import api
+
+        return api.auth_headers(settings)
+
+    def error_message(self, status: int, body: Any) -> tuple[str, str | None]:
+        from . import api
+
+        return api.error_message(status, body)
+
+    def submit(
+        self, conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+    ) -> ImportJob:
+        from . import api
+
+        return api.submit(conn, records, options)
+
+    def get(self, conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+        from . import api
+
+        return api.get(conn, job_id, context)
+
+    def failed_rows(self, conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+        from . import api
+
+        return api.failed_rows(conn, job)

@@ -1,0 +1,148 @@
+"""importbridge: submit bulk imports to SaaS providers, watch them, read one normalized outcome.
+
+The public API is what ``__all__`` lists. Names load on first use (PEP 562), so
+``import importbridge`` stays cheap and scans no entry points.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    ImportBridgeError,
+    InvalidPluginError,
+    JobExpired,
+    JobNotFound,
+    PayloadError,
+    PluginConflictError,
+    PluginError,
+    PluginLoadError,
+    PollTimeout,
+    ProviderError,
+    RateLimited,
+    StateRegression,
+    SubmitOutcomeUnknown,
+    TokenError,
+    TransportError,
+    UnknownProviderError,
+    WaitError,
+)
+
+if TYPE_CHECKING:
+    from .client import ImportClient, connect
+    from .convert import from_dict, from_json, to_dict, to_json
+    from .hookspecs import hookimpl
+    from .model import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport, settle_state
+    from .plugins import ProviderInfo, get_provider, normalize, providers, register
+    from .polling import PollPolicy, PollStep, resume, wait_all
+    from .provider import Capability, Provider, Setting
+    from .reading import PayloadReader
+    from .transport import Connection, Transport
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    # the model and its JSON shape
+    "ImportJob": "model",
+    "JobError": "model",
+    "JobState": "model",
+    "RowOutcome": "model",
+    "RowResult": "model",
+    "TableImport": "model",
+    "settle_state": "model",
+    "from_dict": "convert",
+    "from_json": "convert",
+    "to_dict": "convert",
+    "to_json": "convert",
+    # providers and plugins
+    "Capability": "provider",
+    "Provider": "provider",
+    "Setting": "provider",
+    "PayloadReader": "reading",
+    "ProviderInfo": "plugins",
+    "get_provider": "plugins",
+    "hookimpl": "hookspecs",
+    "normalize": "plugins",
+    "providers": "plugins",
+    "register": "plugins",
+    # talking to providers
+    "Connection": "transport",
+    "Transport": "transport",
+    "ImportClient": "client",
+    "connect": "client",
+    # waiting
+    "PollPolicy": "polling",
+    "PollStep": "polling",
+    "resume": "polling",
+    "wait_all": "polling",
+}
+
+__all__ = [
+    "AuthenticationError",
+    "Capability",
+    "ConfigurationError",
+    "ConflictError",
+    "Connection",
+    "ImportBridgeError",
+    "ImportClient",
+    "ImportJob",
+    "InvalidPluginError",
+    "JobError",
+    "JobExpired",
+    "JobNotFound",
+    "JobState",
+    "PayloadError",
+    "PayloadReader",
+    "PluginConflictError",
+    "PluginError",
+    "PluginLoadError",
+    "PollPolicy",
+    "PollStep",
+    "PollTimeout",
+    "Provider",
+    "ProviderError",
+    "ProviderInfo",
+    "RateLimited",
+    "RowOutcome",
+    "RowResult",
+    "Setting",
+    "StateRegression",
+    "SubmitOutcomeUnknown",
+    "TableImport",
+    "TokenError",
+    "Transport",
+    "TransportError",
+    "UnknownProviderError",
+    "WaitError",
+    "__version__",
+    "connect",
+    "from_dict",
+    "from_json",
+    "get_provider",
+    "hookimpl",
+    "normalize",
+    "providers",
+    "register",
+    "resume",
+    "settle_state",
+    "to_dict",
+    "to_json",
+    "wait_all",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'importbridge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,260 @@
+"""Every exception importbridge raises, in one tree.
+
+Callers catch what they can act on; everything derives from ``ImportBridgeError``::
+
+    ImportBridgeError
+    ├── PayloadError (ValueError)             a provider payload we cannot read
+    ├── UnknownProviderError (LookupError)    no installed provider has that name
+    ├── PluginError                           a plugin misbehaves
+    │   ├── PluginLoadError                   its entry point failed to import or register
+    │   ├── PluginConflictError               two distributions claim one provider name
+    │   └── InvalidPluginError                it registered something that is not a Provider
+    ├── ConfigurationError                    a missing or invalid setting (names the env var)
+    ├── TokenError (ValueError)               a resume token that is malformed, foreign or too old
+    ├── TransportError                        the network failed before a usable answer came back
+    │   └── SubmitOutcomeUnknown              a submit may or may not have been processed
+    ├── ProviderError                         the provider answered with an error
+    │   ├── AuthenticationError               401 / 403
+    │   ├── JobNotFound                       404 for a job
+    │   │   └── JobExpired                    ... known to be past the provider's retention
+    │   ├── RateLimited                       429 after retries ran out
+    │   └── ConflictError                     409 (e.g. idempotency key reused with another body)
+    └── WaitError                             waiting for a job did not end in a terminal state
+        ├── PollTimeout                       the deadline or attempt budget ran out
+        └── StateRegression                   a snapshot moved a job backwards (strict mode)
+
+No message ever contains a secret: transports redact settings marked secret before
+building any of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import ImportJob
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "ImportBridgeError",
+    "InvalidPluginError",
+    "JobExpired",
+    "JobNotFound",
+    "PayloadError",
+    "PluginConflictError",
+    "PluginError",
+    "PluginLoadError",
+    "PollTimeout",
+    "ProviderError",
+    "RateLimited",
+    "StateRegression",
+    "SubmitOutcomeUnknown",
+    "TokenError",
+    "TransportError",
+    "UnknownProviderError",
+    "WaitError",
+]
+
+
+class ImportBridgeError(Exception):
+    """Root of every exception importbridge raises."""
+
+
+class PayloadError(ImportBridgeError, ValueError):
+    """A payload that the provider could not have sent.
+
+    ``path`` is a dotted / indexed location such as ``data_import.data_tables_details[1].progress``
+    (empty for the payload as a whole).
+    """
+
+    def __init__(self, provider: str, path: str, reason: str) -> None:
+        self.provider = provider
+        self.path = path
+        self.reason = reason
+        where = path or "<payload>"
+        super().__init__(f"{provider} payload: {where}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.provider, self.path, self.reason))
+
+
+class UnknownProviderError(ImportBridgeError, LookupError):
+    """No installed provider answers to this name."""
+
+    def __init__(self, name: str, installed: Sequence[str]) -> None:
+        self.name = name
+        self.installed = tuple(installed)
+        listed = ", ".join(self.installed) or "none"
+        super().__init__(f"unknown provider {name!r}; installed providers: {listed}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.installed))
+
+    def __str__(self) -> str:  # LookupError would repr() the args otherwise
+        return str(self.args[0])
+
+
+class PluginError(ImportBridgeError):
+    """A plugin could not be used."""
+
+
+class PluginLoadError(PluginError):
+    """A plugin's entry point failed to import or to register its providers."""
+
+    def __init__(self, plugin: str, distribution: str, reason: str) -> None:
+        self.plugin = plugin
+        self.distribution = distribution
+        self.reason = reason
+        super().__init__(f"plugin {plugin!r} from {distribution} failed to load: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.plugin, self.distribution, self.reason))
+
+
+class PluginConflictError(PluginError):
+    """Two plugins registered a provider under the same name."""
+
+    def __init__(self, name: str, first: str, second: str) -> None:
+        self.name = name
+        self.first = first
+        self.second = second
+        super().__init__(f"provider name {name!r} is claimed by both {first} and {second}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.first, self.second))
+
+
+class InvalidPluginError(PluginError):
+    """A plugin registered something that is not a usable Provider."""
+
+
+class ConfigurationError(ImportBridgeError):
+    """A setting is missing or invalid; the message names what to set."""
+
+
+class TokenError(ImportBridgeError, ValueError):
+    """A resume token that cannot be used: malformed, from another version, or foreign."""
+
+
+class TransportError(ImportBridgeError):
+    """The network failed before a usable answer came back (after retries)."""
+
+    def __init__(self, message: str, *, provider: str = "", method: str = "", url: str = "") -> None:
+        self.provider = provider
+        self.method = method
+        self.url = url
+        super().__init__(message)
+
+
+class SubmitOutcomeUnknown(TransportError):
+    """A submit that cannot be retried safely may or may not have been processed.
+
+    Check the provider (for example list its recent imports) before sending it again.
+    ``request_id`` is whatever identifies the attempt (an idempotency key, a file key), if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        method: str = "",
+        url: str = "",
+        request_id: str | None = None,
+    ) -> None:
+        self.request_id = request_id
+        super().__init__(message, provider=provider, method=method, url=url)
+
+
+class ProviderError(ImportBridgeError):
+    """The provider answered with an error status.
+
+    ``message`` is the provider's own explanation, parsed from its error format.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        status: int,
+        message: str,
+        *,
+        retryable: bool = False,
+        code: str | None = None,
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        self.message = message
+        self.retryable = retryable
+        self.code = code
+        super().__init__(f"{provider} answered HTTP {status}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_provider_error, (type(self), self.__dict__.copy()))
+
+
+def _rebuild_provider_error(cls: type[ProviderError], state: dict[str, Any]) -> ProviderError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, f"{state['provider']} answered HTTP {state['status']}: {state['message']}")
+    return error
+
+
+class AuthenticationError(ProviderError):
+    """401 (no credentials) or 403 (credentials refused)."""
+
+
+class JobNotFound(ProviderError):
+    """The provider does not know this job."""
+
+
+class JobExpired(JobNotFound):
+    """The job is known to be older than the provider's retention period."""
+
+
+class RateLimited(ProviderError):
+    """429 after the retry budget ran out; ``retry_after`` in seconds when the provider said."""
+
+    def __init__(
+        self,
+        provider: str,
+        status: int,
+        message: str,
+        *,
+        retryable: bool = True,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(provider, status, message, retryable=retryable, code=code)
+
+
+class ConflictError(ProviderError):
+    """409: the request conflicts with the provider's state (e.g. idempotency key reuse)."""
+
+
+class WaitError(ImportBridgeError):
+    """Waiting for a job did not end in a terminal state."""
+
+
+class PollTimeout(WaitError):
+    """The wait's deadline or attempt budget ran out.
+
+    ``job`` is the last snapshot seen (None if none was), ``token`` resumes the wait elsewhere.
+    """
+
+    def __init__(self, message: str, *, job: ImportJob | None, token: str) -> None:
+        self.job = job
+        self.token = token
+        super().__init__(message)
+
+
+class StateRegression(WaitError):
+    """A snapshot would move a job backwards through the state machine (strict mode only)."""
+
+    def __init__(self, message: str, *, previous: ImportJob, snapshot: ImportJob) -> None:
+        self.previous = previous
+        self.snapshot = snapshot
+        super().__init__(message)

@@ -1,0 +1,207 @@
+"""The provider-neutral import job: one model and one state machine for every provider.
+
+Models are frozen, keyword-only attrs classes with no I/O; adapters build them from payloads,
+``convert`` turns them into the contract's JSON shape and back.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "ImportJob",
+    "JobError",
+    "JobState",
+    "RowOutcome",
+    "RowResult",
+    "TableImport",
+    "settle_state",
+]
+
+
+class JobState(str, enum.Enum):
+    """``pending -> running -> complete | partial | failed``; a job may skip ``running``."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Terminal states are absorbing: nothing moves a job out of them."""
+        return self in _TERMINAL
+
+    @property
+    def rank(self) -> int:
+        """Position along the machine: pending 0, running 1, any terminal state 2."""
+        return _RANK[self]
+
+    def can_move_to(self, other: JobState) -> bool:
+        """Whether a job in this state may next be seen in ``other`` (staying put is allowed)."""
+        return other is self or other in _LEGAL_MOVES[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_TERMINAL = frozenset({JobState.COMPLETE, JobState.PARTIAL, JobState.FAILED})
+_RANK = {JobState.PENDING: 0, JobState.RUNNING: 1, **{state: 2 for state in _TERMINAL}}
+_LEGAL_MOVES: dict[JobState, frozenset[JobState]] = {
+    JobState.PENDING: frozenset({JobState.RUNNING, *_TERMINAL}),
+    JobState.RUNNING: _TERMINAL,
+    JobState.COMPLETE: frozenset(),
+    JobState.PARTIAL: frozenset(),
+    JobState.FAILED: frozenset(),
+}
+
+
+def settle_state(
+    reported: JobState,
+    *,
+    succeeded: int | None,
+    failed: int | None,
+    job_error: bool = False,
+) -> JobState:
+    """Decide a terminal state by the counts, as the contract rules; the word only breaks ties.
+
+    complete: every row landed (zero rows included); partial: some landed, some were rejected
+    (or a job-level failure struck after some rows landed); failed: nothing landed.
+    Non-terminal states and unknown counts leave ``reported`` as it is.
+    """
+    if not reported.is_terminal:
+        return reported
+    landed = succeeded or 0
+    rejected = failed or 0
+    if succeeded is None and failed is None:
+        return JobState.FAILED if job_error and reported is not JobState.FAILED else reported
+    if landed > 0 and (rejected > 0 or job_error):
+        return JobState.PARTIAL
+    if landed > 0:
+        return JobState.COMPLETE
+    if rejected > 0 or job_error:
+        return JobState.FAILED
+    return reported
+
+
+class RowOutcome(str, enum.Enum):
+    """How one row of an import ended."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Keep every timestamp timezone-aware in UTC, so equality and JSON agree."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _non_negative(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"{attribute.name} must be a non-negative int or None, got {value!r}")
+
+
+def _fraction(_: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"{attribute.name} must be within 0.0 and 1.0, got {value!r}")
+
+
+def _count() -> Any:
+    return attrs.field(default=None, validator=_non_negative)
+
+
+def _timestamp() -> Any:
+    return attrs.field(default=None, converter=_utc)
+
+
+@attrs.frozen(kw_only=True)
+class JobError:
+    """A failure with the provider's own code and message (either may be absent)."""
+
+    code: str | None = None
+    message: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RowResult:
+    """The outcome of one row. ``row`` is 1-based as the provider counts; ``data`` is the raw row."""
+
+    row: int | None = attrs.field(default=None, validator=_non_negative)
+    outcome: RowOutcome
+    record_id: str | None = None
+    error: JobError | None = None
+    data: Any = None
+    table: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class TableImport:
+    """One data table's part of an import (providers whose imports span tables)."""
+
+    key: str
+    source: str | None = None
+    state: JobState
+    provider_state: str
+    progress: float | None = attrs.field(default=None, validator=_fraction)
+    records: int | None = _count()
+    error: JobError | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ImportJob:
+    """One import job, normalized. Field names and meanings are the contract's (docs/concepts.md).
+
+    ``raw`` keeps the provider's payload for debugging; it takes no part in equality, repr or JSON.
+    """
+
+    provider: str
+    id: str | None = None
+    state: JobState
+    provider_state: str
+    total: int | None = _count()
+    processed: int | None = _count()
+    succeeded: int | None = _count()
+    failed: int | None = _count()
+    created: int | None = _count()
+    updated: int | None = _count()
+    duplicates: int | None = _count()
+    skipped: int | None = _count()
+    progress: float | None = attrs.field(default=None, validator=_fraction)
+    created_at: datetime | None = _timestamp()
+    started_at: datetime | None = _timestamp()
+    finished_at: datetime | None = _timestamp()
+    updated_at: datetime | None = _timestamp()
+    expires_at: datetime | None = _timestamp()
+    error: JobError | None = None
+    rows: tuple[RowResult, ...] = attrs.field(default=(), converter=tuple)
+    rows_complete: bool = False
+    tables: tuple[TableImport, ...] = attrs.field(default=(), converter=tuple)
+    mode: str | None = None
+    file_name: str | None = None
+    raw: Any = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def done(self) -> bool:
+        """True once the job is in a terminal state."""
+        return self.state.is_terminal
+
+    def failed_rows(self) -> Sequence[RowResult]:
+        """The rejected rows known from this payload (a sample unless ``rows_complete``)."""
+        return [row for row in self.rows if row.outcome is RowOutcome.FAILED]

@@ -1,0 +1,314 @@
+"""Finding providers: lazy, guarded entry-point discovery and in-process registration.
+
+Nothing is scanned at ``import importbridge``; the first lookup loads the ``importbridge``
+entry-point group. A plugin that fails to load is reported (``providers()`` and a warning)
+while the others keep working, unless ``IMPORTBRIDGE_STRICT_PLUGINS=1`` asks for an error.
+``IMPORTBRIDGE_PLUGINS=a,b`` loads only the named entry points (empty: none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import (
+    InvalidPluginError,
+    PayloadError,
+    PluginConflictError,
+    PluginLoadError,
+    UnknownProviderError,
+)
+from .provider import NAME_PATTERN, Provider
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from .model import ImportJob
+
+__all__ = ["ProviderInfo", "get_provider", "normalize", "providers", "register"]
+
+ENTRY_POINT_GROUP = "importbridge"
+ENV_PLUGINS = "IMPORTBRIDGE_PLUGINS"
+ENV_STRICT = "IMPORTBRIDGE_STRICT_PLUGINS"
+IN_PROCESS = "<in-process>"
+
+
+@attrs.frozen(kw_only=True)
+class ProviderInfo:
+    """What ``providers()`` reports about one provider (or one plugin that failed to load)."""
+
+    name: str
+    version: str | None
+    distribution: str
+    capabilities: tuple[str, ...] = ()
+    plugin: str = ""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """False for a plugin that failed to load."""
+        return self.error is None
+
+
+@attrs.define
+class _Origin:
+    plugin: str
+    distribution: str
+    version: str | None
+
+
+class Registry:
+    """The providers known to this process. One module-level instance serves the public API."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._loaded = False
+        self._providers: dict[str, tuple[Provider, _Origin]] = {}
+        self._failures: list[ProviderInfo] = []
+        self._manager: pluggy.PluginManager | None = None
+        self._origins: dict[str, _Origin] = {}
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def _ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        with self._lock:
+            if not self._loaded:
+                self._load_entry_points()
+                self._loaded = True
+
+    def manager(self) -> pluggy.PluginManager:
+        """The pluggy manager holding every plugin that loaded (entry points included)."""
+        self._ensure_loaded()
+        assert self._manager is not None
+        return self._manager
+
+    def _new_manager(self) -> pluggy.PluginManager:
+        import pluggy
+
+        from . import hookspecs
+
+        manager = pluggy.PluginManager(hookspecs.PROJECT)
+        manager.add_hookspecs(hookspecs)
+        return manager
+
+    def _load_entry_points(self) -> None:
+        from importlib.metadata import entry_points
+
+        self._manager = self._new_manager()
+        wanted = _wanted_plugins()
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            if wanted is not None and entry_point.name not in wanted:
+                continue
+            dist = entry_point.dist
+            origin = _Origin(
+                plugin=entry_point.name,
+                distribution=dist.metadata["Name"] if dist is not None else "<unknown>",
+                version=dist.version if dist is not None else None,
+            )
+            try:
+                plugin = entry_point.load()
+            except Exception as exc:  # a broken plugin must not break the others
+                self._fail(origin, f"{type(exc).__name__}: {exc}")
+                continue
+            self._add_plugin(plugin, origin)
+
+    def _add_plugin(self, plugin: object, origin: _Origin) -> None:
+        import pluggy
+
+        assert self._manager is not None
+        try:
+            self._manager.register(plugin, name=origin.plugin)
+            self._manager.check_pending()
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            if self._manager.is_registered(plugin):
+                self._manager.unregister(plugin)
+            self._fail(origin, f"invalid plugin: {exc}")
+            return
+        self._origins[origin.plugin] = origin
+        self._call_hook(
+            "importbridge_register_providers",
+            origin,
+            lambda provider: self._register(provider, origin),
+        )
+
+    def _call_hook(self, hook_name: str, origin: _Origin, callback: Callable[..., None]) -> None:
+        """Call one plugin's implementation of a hook, so failures are attributed to it."""
+        assert self._manager is not None
+        hook = getattr(self._manager.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            if impl.plugin_name != origin.plugin:
+                continue
+            try:
+                impl.function(register=callback)
+            except PluginConflictError:
+                raise
+            except Exception as exc:
+                self._fail(origin, f"{hook_name} raised {type(exc).__name__}: {exc}")
+
+    def _fail(self, origin: _Origin, reason: str) -> None:
+        error = PluginLoadError(origin.plugin, origin.distribution, reason)
+        if os.environ.get(ENV_STRICT, "").strip().lower() in {"1", "true", "yes", "on"}:
+            raise error
+        warnings.warn(str(error), RuntimeWarning, stacklevel=4)
+        self._failures.append(
+            ProviderInfo(
+                name=origin.plugin,
+                version=origin.version,
+                distribution=origin.distribution,
+                plugin=origin.plugin,
+                error=reason,
+            )
+        )
+
+    def _register(self, provider: object, origin: _Origin, *, replace: bool = False) -> None:
+        _validate(provider, origin)
+        assert isinstance(provider, Provider)
+        with self._lock:
+            existing = self._providers.get(provider.name)
+            if existing is not None and not replace:
+                raise PluginConflictError(provider.name, _describe(existing[1]), _describe(origin))
+            self._providers[provider.name] = (provider, origin)
+
+    # -- the public face ----------------------------------------------------------------------
+
+    def register(self, provider: Provider, *, replace: bool = False) -> None:
+        """Register a provider in-process (tests, notebooks); conflicts raise unless ``replace``."""
+        self._ensure_loaded()
+        version = getattr(provider, "version", None)
+        origin = _Origin(plugin=IN_PROCESS, distribution=IN_PROCESS, version=version)
+        self._register(provider, origin, replace=replace)
+
+    def unregister(self, name: str) -> None:
+        """Forget a provider (mostly for tests that registered one in-process)."""
+        with self._lock:
+            self._providers.pop(name, None)
+
+    def get(self, name: str) -> Provider:
+        """The provider registered under ``name``."""
+        self._ensure_loaded()
+        try:
+            return self._providers[name][0]
+        except KeyError:
+            raise UnknownProviderError(name, sorted(self._providers)) from None
+
+    def infos(self) -> list[ProviderInfo]:
+        """Every provider, sorted by name, then every plugin that failed to load."""
+        self._ensure_loaded()
+        with self._lock:
+            found = [
+                ProviderInfo(
+                    name=name,
+                    version=origin.version,
+                    distribution=origin.distribution,
+                    capabilities=tuple(sorted(provider.capabilities)),
+                    plugin=origin.plugin,
+                )
+                for name, (provider, origin) in sorted(self._providers.items())
+            ]
+            return found + list(self._failures)
+
+    def collect(self, hook_name: str) -> dict[str, tuple[Any, ...]]:
+        """Call a ``register``-style hook on every loaded plugin; returns plugin -> registrations.
+
+        Used for optional contributions such as sandbox simulators; a plugin whose hook raises
+        is reported like a load failure.
+        """
+        self._ensure_loaded()
+        result: dict[str, tuple[Any, ...]] = {}
+        for plugin_name, origin in list(self._origins.items()):
+            gathered: list[tuple[Any, ...]] = []
+            self._call_hook(hook_name, origin, _appender(gathered))
+            if gathered:
+                result[plugin_name] = tuple(gathered)
+        return result
+
+
+def _appender(into: list[tuple[Any, ...]]) -> Callable[..., None]:
+    def register(*args: Any) -> None:
+        into.append(args)
+
+    return register
+
+
+def _wanted_plugins() -> frozenset[str] | None:
+    raw = os.environ.get(ENV_PLUGINS)
+    if raw is None:
+        return None
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _describe(origin: _Origin) -> str:
+    if origin.distribution == IN_PROCESS:
+        return "an in-process registration"
+    return f"distribution {origin.distribution!r} (plugin {origin.plugin!r})"
+
+
+def _validate(provider: object, origin: _Origin) -> None:
+    if not isinstance(provider, Provider):
+        raise InvalidPluginError(
+            f"{_describe(origin)} registered {provider!r}, which is not an importbridge.Provider"
+        )
+    if not isinstance(provider.name, str) or not NAME_PATTERN.match(provider.name):
+        raise InvalidPluginError(
+            f"{_describe(origin)} registered a provider with invalid name {provider.name!r}"
+            " (lowercase letters, digits, '-' and '_', starting with a letter)"
+        )
+
+
+_registry = Registry()
+
+
+def registry() -> Registry:
+    """The process-wide registry (for the sandbox and the testing helpers)."""
+    return _registry
+
+
+def providers() -> list[ProviderInfo]:
+    """Every installed provider (name, version, distribution, capabilities) and any load failure."""
+    return _registry.infos()
+
+
+def get_provider(name: str | Provider) -> Provider:
+    """The provider with this name (a ``Provider`` instance is returned as it is)."""
+    if isinstance(name, Provider):
+        return name
+    return _registry.get(name)
+
+
+def register(provider: Provider, *, replace: bool = False) -> None:
+    """Register a provider in this process only; the name must not be taken unless ``replace``."""
+    _registry.register(provider, replace=replace)
+
+
+def normalize(provider: str | Provider, payload: object) -> ImportJob:
+    """Turn a provider's status payload into an ``ImportJob``.
+
+    ``payload`` is a decoded JSON value, or JSON text as ``str`` / ``bytes``. Only
+    ``PayloadError`` escapes for bad input; the caller's object is never mutated.
+    """
+    adapter = get_provider(provider)
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        try:
+            payload = bytes(payload).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PayloadError(
+                adapter.name, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"
+            ) from None
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise PayloadError(
+                adapter.name, "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+        except RecursionError:
+            raise PayloadError(adapter.name, "", "not JSON: nested too deeply") from None
+    return adapter.normalize(payload)

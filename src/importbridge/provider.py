@@ -1,0 +1,132 @@
+"""The ``Provider`` base class: what a provider plugin implements.
+
+A provider translates one SaaS provider's dialect: its status payloads into ``ImportJob``
+(``normalize``, needed), and, when it declares the ``client`` capability, the HTTP requests
+that submit, fetch and page through its imports. The core calls these methods and knows no
+provider by name; a third-party plugin subclasses ``Provider`` exactly as the built-ins do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+if TYPE_CHECKING:
+    from .model import ImportJob, JobState, RowResult
+    from .transport import Connection
+
+__all__ = ["Capability", "Provider", "Setting"]
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+class Capability:
+    """Capability names a provider can declare (plain strings, so plugins may add their own)."""
+
+    NORMALIZE = "normalize"
+    CLIENT = "client"
+    SANDBOX = "sandbox"
+
+
+@attrs.frozen(kw_only=True)
+class Setting:
+    """One connection setting: a ``connect()`` keyword, read from ``env`` when not given.
+
+    ``secret`` settings are redacted everywhere (reprs, logs, errors, tokens).
+    ``context`` settings are carried in resume tokens (they must not be secret).
+    """
+
+    name: str
+    env: str
+    default: str | None = None
+    secret: bool = False
+    required: bool = True
+    context: bool = False
+    help: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.secret and self.context:
+            raise ValueError(f"setting {self.name!r}: a secret cannot travel in resume tokens")
+
+
+class Provider:
+    """Base class for provider adapters. Subclass, set ``name``, implement ``normalize``.
+
+    Class attributes describe the provider to the core:
+
+    - ``name``: the registry name (lowercase, ``[a-z][a-z0-9_-]*``), stable forever.
+    - ``capabilities``: which of ``Capability``'s abilities it implements.
+    - ``settings``: what ``connect()`` needs (credentials, base URL, ...).
+    - ``retention``: how long the provider keeps finished jobs (None: unknown).
+    - ``rate_limit``: requests per second per credential (None: not documented).
+    - ``batch_size``: rows per submit that ``submit_many`` uses by default.
+    - ``status_words``: the provider's status words and the ``JobState`` each maps to.
+    """
+
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[str]] = frozenset({Capability.NORMALIZE})
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    retention: ClassVar[timedelta | None] = None
+    rate_limit: ClassVar[float | None] = None
+    batch_size: ClassVar[int] = 1000
+    status_words: ClassVar[Mapping[str, JobState]] = {}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- payloads -----------------------------------------------------------------------------
+
+    def normalize(self, payload: Any) -> ImportJob:
+        """Turn one decoded status payload (any JSON value) into an ``ImportJob``.
+
+        Must raise ``importbridge.PayloadError`` (and nothing else) for anything the provider
+        could not have sent, must ignore unknown extra fields, and must not mutate ``payload``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement normalize()")
+
+    def sample_payloads(self) -> Sequence[Any]:
+        """Valid payloads for the conformance suite: at least one per status word is ideal."""
+        return ()
+
+    # -- the client capability ----------------------------------------------------------------
+
+    def auth_headers(self, settings: Mapping[str, str]) -> dict[str, str]:
+        """HTTP headers that authenticate a request, built from the resolved settings."""
+        return {}
+
+    def error_message(self, status: int, body: Any) -> tuple[str, str | None]:
+        """The provider's own (message, code) from a decoded error body (JSON or text)."""
+        if isinstance(body, Mapping):
+            message = body.get("message") or body.get("detail") or body.get("title")
+            code = body.get("code") or body.get("errorCode")
+            return (str(message) if message else f"HTTP {status}", str(code) if code else None)
+        return (str(body)[:200] if body else f"HTTP {status}", None)
+
+    def submit(
+        self, conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+    ) -> ImportJob:
+        """Send one batch of records as one import and return its first snapshot."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement submit()")
+
+    def get(self, conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+        """Fetch one job's current snapshot. ``context`` holds the job's token context."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement get()")
+
+    def failed_rows(self, conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+        """Stream every rejected row of a job, with its row number and error."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement failed_rows()")
+
+    def job_context(self, conn: Connection, job: ImportJob) -> dict[str, str]:
+        """Non-secret facts a resume token must carry to poll ``job`` from another process.
+
+        The default carries every setting marked ``context``.
+        """
+        return {
+            setting.name: conn.settings[setting.name]
+            for setting in self.settings
+            if setting.context and conn.settings.get(setting.name)
+        }
