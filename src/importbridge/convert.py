@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import PayloadError
-from .model import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport
+from .model import ImportJob, InvalidField, JobError, JobState, RowOutcome, RowResult, TableImport
 
 if TYPE_CHECKING:
     import cattrs
@@ -57,7 +57,29 @@ def _converter() -> cattrs.Converter:
     for cls in (RowResult, TableImport, JobError):
         converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter))
     converter.register_structure_hook(Any, lambda value, _: value)  # ``data`` stays as given
+    for scalar, accepted in _STRICT_SCALARS.items():  # no silent str(3), int(True), int(1.5)
+        converter.register_structure_hook(scalar, _strict(scalar, accepted))
+    for enum_type in (JobState, RowOutcome):  # str subclasses: keep them off the str hook
+        converter.register_structure_hook(enum_type, lambda value, cls: cls(value))
     return converter
+
+
+# JSON types each model scalar accepts; a bool is never a number here.
+_STRICT_SCALARS: dict[type, tuple[type, ...]] = {
+    str: (str,),
+    int: (int,),
+    float: (int, float),
+    bool: (bool,),
+}
+
+
+def _strict(target: type, accepted: tuple[type, ...]) -> Any:
+    def structure(value: object, _: object) -> object:
+        if isinstance(value, accepted) and (target is bool or not isinstance(value, bool)):
+            return target(value)
+        raise TypeError(f"expected {target.__name__}, got {type(value).__name__} {value!r:.40}")
+
+    return structure
 
 
 def _structure_datetime(value: object) -> datetime:
@@ -83,6 +105,8 @@ def from_dict(data: object) -> ImportJob:
     except cattrs.BaseValidationError as exc:
         path, reason = _first_failure(exc)
         raise PayloadError(_SOURCE, path, reason) from None
+    except InvalidField as exc:
+        raise PayloadError(_SOURCE, exc.name, exc.reason) from None
     except (TypeError, ValueError) as exc:
         raise PayloadError(_SOURCE, "", str(exc)) from None
 
@@ -98,8 +122,10 @@ def _first_failure(exc: BaseException, prefix: str = "") -> tuple[str, str]:
         return _first_failure(child, prefix + step)
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
         return prefix.lstrip("."), f"unknown keys {sorted(exc.extra_fields)}"
-    if isinstance(exc, KeyError):
-        return (prefix + f".{exc.args[0]}").lstrip("."), "missing required key"
+    if isinstance(exc, KeyError):  # the note already named the missing attribute
+        return prefix.lstrip("."), "missing required key"
+    if isinstance(exc, InvalidField):
+        return (prefix + f".{exc.name}").lstrip("."), exc.reason
     return prefix.lstrip("."), str(exc) or type(exc).__name__
 
 

@@ -238,6 +238,18 @@ class ConflictError(ProviderError):
 class WaitError(ImportBridgeError):
     """Waiting for a job did not end in a terminal state."""
 
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only constructors: rebuild from state
+        return (_rebuild_with_state, (type(self), self.args, self.__dict__.copy()))
+
+
+def _rebuild_with_state(
+    cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]
+) -> BaseException:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class PollTimeout(WaitError):
     """The wait's deadline or attempt budget ran out.

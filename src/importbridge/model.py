@@ -70,25 +70,36 @@ def settle_state(
     failed: int | None,
     job_error: bool = False,
 ) -> JobState:
-    """Decide a terminal state by the counts, as the contract rules; the word only breaks ties.
+    """Decide a terminal state by the counts, as the contract rules; the word only fills gaps.
 
     complete: every row landed (zero rows included); partial: some landed, some were rejected
     (or a job-level failure struck after some rows landed); failed: nothing landed.
-    Non-terminal states and unknown counts leave ``reported`` as it is.
+    A count the provider did not give (None) is read from what its word implies, so a known
+    count always wins over the word and the word never contradicts a known count. A job-level
+    error with no ``succeeded`` count means nothing is known to have landed. Zero rows attempted
+    and no error is complete, unless the provider itself said failed. Non-terminal states pass.
     """
     if not reported.is_terminal:
         return reported
-    landed = succeeded or 0
-    rejected = failed or 0
-    if succeeded is None and failed is None:
-        return JobState.FAILED if job_error and reported is not JobState.FAILED else reported
-    if landed > 0 and (rejected > 0 or job_error):
-        return JobState.PARTIAL
-    if landed > 0:
-        return JobState.COMPLETE
-    if rejected > 0 or job_error:
-        return JobState.FAILED
-    return reported
+    implied_landed, implied_rejected = _WORD_IMPLIES[reported]
+    landed = (implied_landed and not job_error) if succeeded is None else succeeded > 0
+    rejected = job_error or (implied_rejected if failed is None else failed > 0)
+    if not (landed or rejected):
+        return JobState.FAILED if reported is JobState.FAILED else JobState.COMPLETE
+    return _BY_FACTS[landed, rejected]
+
+
+# What a terminal word says when a count is missing: (some rows landed, some were rejected).
+_WORD_IMPLIES: dict[JobState, tuple[bool, bool]] = {
+    JobState.COMPLETE: (True, False),
+    JobState.PARTIAL: (True, True),
+    JobState.FAILED: (False, True),
+}
+_BY_FACTS: dict[tuple[bool, bool], JobState] = {
+    (True, True): JobState.PARTIAL,
+    (True, False): JobState.COMPLETE,
+    (False, True): JobState.FAILED,
+}
 
 
 class RowOutcome(str, enum.Enum):
@@ -113,14 +124,30 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
+class InvalidField(ValueError):
+    """A validator's complaint; carries the attribute's name so conversions can report its path."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name} {reason}")
+        self.name = name
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.reason))
+
+
 def _non_negative(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ValueError(f"{attribute.name} must be a non-negative int or None, got {value!r}")
+        raise InvalidField(attribute.name, f"must be a non-negative int or None, got {value!r}")
 
 
 def _fraction(_: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
-    if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{attribute.name} must be within 0.0 and 1.0, got {value!r}")
+    if value is not None and (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and 0.0 <= value <= 1.0)
+    ):
+        raise InvalidField(attribute.name, f"must be a number within 0.0 and 1.0, got {value!r}")
 
 
 def _count() -> Any:

@@ -103,6 +103,9 @@ class Registry:
         from importlib.metadata import entry_points
 
         self._manager = self._new_manager()
+        self._providers.clear()  # a load that raised (a conflict) starts again from scratch
+        self._failures.clear()
+        self._origins.clear()
         wanted = _wanted_plugins()
         for entry_point in entry_points(group=ENTRY_POINT_GROUP):
             if wanted is not None and entry_point.name not in wanted:
@@ -124,6 +127,9 @@ class Registry:
         import pluggy
 
         assert self._manager is not None
+        claimed = self._origins.get(origin.plugin)
+        if claimed is not None:  # two distributions ship an entry point of the same name
+            raise PluginConflictError(origin.plugin, _describe(claimed), _describe(origin))
         try:
             self._manager.register(plugin, name=origin.plugin)
             self._manager.check_pending()
