@@ -19,7 +19,9 @@ class MicroProvider(importbridge.Provider):
     """Micro Prism imports: ``POST /v2/prism/{teamId}/{objectType}/import`` and its jobs."""
 
     name = "micro"
-    capabilities = frozenset({Capability.NORMALIZE, Capability.CLIENT, Capability.SANDBOX})
+    capabilities = frozenset(
+        {Capability.NORMALIZE, Capability.CLIENT, Capability.SANDBOX, Capability.IDEMPOTENT_SUBMIT}
+    )
     settings = (
         Setting(name="api_key", env="MICRO_API_KEY", secret=True, help="API key (x-api-key)"),
         Setting(name="base_url", env="MICRO_BASE_URL", default="https://developers.micro.so"),

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .polling import PollPolicy, PollStep, resume, wait_all
     from .provider import Capability, Provider, Setting
     from .reading import PayloadReader
-    from .transport import Connection, Transport
+    from .transport import Connection, RetryPolicy, Transport
 
 __version__ = "0.1.0"
 
@@ -72,6 +72,7 @@ _LAZY: dict[str, str] = {
     # talking to providers
     "Connection": "transport",
     "Transport": "transport",
+    "RetryPolicy": "transport",
     "ImportClient": "client",
     "connect": "client",
     # waiting
@@ -107,6 +108,7 @@ __all__ = [
     "ProviderError",
     "ProviderInfo",
     "RateLimited",
+    "RetryPolicy",
     "RowOutcome",
     "RowResult",
     "Setting",

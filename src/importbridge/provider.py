@@ -30,6 +30,8 @@ class Capability:
     NORMALIZE = "normalize"
     CLIENT = "client"
     SANDBOX = "sandbox"
+    #: submit deduplicates by the ``request_id`` option (an idempotency key), so resending is safe
+    IDEMPOTENT_SUBMIT = "idempotent_submit"
 
 
 @attrs.frozen(kw_only=True)

@@ -1,0 +1,255 @@
+"""``connect()`` and ``ImportClient``: submit, get, failed rows and resumable bulk submits.
+
+The client knows no provider: it resolves settings, opens a ``Transport``, and hands a
+``Connection`` to the provider plugin's ``submit`` / ``get`` / ``failed_rows``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Literal
+
+from .convert import from_dict, parse_datetime, to_dict
+from .errors import ConfigurationError, JobExpired, JobNotFound, ProviderError, SubmitOutcomeUnknown
+from .plugins import get_provider
+from .provider import Capability, Provider
+from .settings import resolve
+from .transport import DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
+
+if TYPE_CHECKING:
+    from .model import ImportJob, RowResult
+    from .polling import PollPolicy, PollStep
+
+__all__ = ["ImportClient", "connect"]
+
+#: the option through which ``submit_many`` hands each batch its stable request id
+REQUEST_ID = "request_id"
+OnUnknown = Literal["raise", "resubmit", "skip"]
+
+
+def connect(
+    provider: str | Provider,
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retry: RetryPolicy | None = None,
+    **settings: str | None,
+) -> ImportClient:
+    """A client for ``provider``; each setting comes from its keyword, else its env var, else its default.
+
+    ``timeout`` is (connect, read) seconds; ``retry`` a ``RetryPolicy``. A missing credential
+    raises ``ConfigurationError`` naming the environment variable to set.
+    """
+    adapter = get_provider(provider)
+    if Capability.CLIENT not in adapter.capabilities:
+        raise ConfigurationError(f"provider {adapter.name!r} cannot submit or fetch imports (no client)")
+    resolved = resolve(adapter, settings)
+    transport = Transport(adapter, resolved, timeout=timeout, retry=retry)
+    return ImportClient(Connection(adapter, resolved, transport))
+
+
+class ImportClient:
+    """Talks to one provider account. Thread-safe for ``get`` (one pooled session)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.provider: Provider = connection.provider
+
+    def __repr__(self) -> str:
+        return f"<ImportClient {self.provider.name} {self.connection.settings!r}>"
+
+    # -- one import ---------------------------------------------------------------------------
+
+    def submit(self, records: Iterable[Mapping[str, Any]], **options: Any) -> ImportJob:
+        """Send ``records`` (one mapping per row) as one import; returns its first snapshot."""
+        return self.provider.submit(self.connection, _rows(records), options)
+
+    def get(self, job_id: str, **context: str) -> ImportJob:
+        """The job's current snapshot. ``context`` (e.g. from a token) may carry ``created_at`` or
+        ``expires_at``, which turn a 404 past the provider's retention into ``JobExpired``."""
+        try:
+            return self.provider.get(self.connection, str(job_id), context)
+        except JobNotFound as error:
+            raise self._expired(error, context.get("created_at"), context.get("expires_at")) from None
+
+    def failed_rows(self, job: ImportJob | str) -> Iterator[RowResult]:
+        """Every rejected row of ``job`` (a job or a job id), streamed as the provider serves them."""
+        snapshot = self.get(job) if isinstance(job, str) else job
+        try:
+            yield from self.provider.failed_rows(self.connection, snapshot)
+        except JobNotFound as error:
+            raise self._expired(error, snapshot.created_at, snapshot.expires_at) from None
+
+    def _expired(
+        self, error: JobNotFound, created: datetime | str | None, expires: datetime | str | None
+    ) -> JobNotFound:
+        """``error`` as ``JobExpired`` when the job is known to be past the provider's retention."""
+        now = datetime.now(timezone.utc)
+        try:
+            created_at = parse_datetime(created) if isinstance(created, str) else created
+            expires_at = parse_datetime(expires) if isinstance(expires, str) else expires
+        except ValueError:
+            return error
+        retention = self.provider.retention
+        past = (expires_at is not None and expires_at <= now) or (
+            created_at is not None and retention is not None and created_at + retention <= now
+        )
+        if isinstance(error, JobExpired) or not past:
+            return error
+        return JobExpired(
+            error.provider,
+            error.status,
+            f"{error.message} (the job is past the provider's retention of {retention or 'its expiry'})",
+            code=error.code,
+        )
+
+    # -- many rows ----------------------------------------------------------------------------
+
+    def submit_many(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        chunk_size: int | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        on_unknown: OnUnknown = "raise",
+        on_submit: Callable[[int, ImportJob], None] | None = None,
+        **options: Any,
+    ) -> list[ImportJob]:
+        """Submit ``records`` in provider-sized batches; one job per batch, in order.
+
+        With ``checkpoint`` (a file path) each batch's job is journaled before the next batch is
+        sent, so a run killed at any point and started again with the same arguments skips what
+        landed and sends the rest: no row lost, none doubled. The one moment a kill leaves in
+        doubt (a batch sent, its answer not yet journaled) is settled by resending under the same
+        request id when the provider deduplicates (``Capability.IDEMPOTENT_SUBMIT``); otherwise
+        ``on_unknown`` decides: ``"raise"`` ``SubmitOutcomeUnknown`` (check the provider, then rerun
+        with ``"resubmit"`` or ``"skip"``).
+        """
+        size = chunk_size or self.provider.batch_size
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ConfigurationError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        if on_unknown not in ("raise", "resubmit", "skip"):
+            raise ConfigurationError(f"on_unknown must be raise, resubmit or skip, got {on_unknown!r}")
+        if REQUEST_ID in options or "idempotency_key" in options:
+            raise ConfigurationError("submit_many sets each batch's request id itself; do not pass one")
+        from .checkpoint import Checkpoint, Intent, digest
+
+        journal = None
+        if checkpoint is not None:
+            header = {"provider": self.provider.name, "chunk_size": size, "options": digest(options)}
+            journal = Checkpoint.open(checkpoint, header)
+        jobs: list[ImportJob] = []
+        iterator = iter(records)
+        for index in itertools.count():
+            chunk = _rows(itertools.islice(iterator, size))
+            if not chunk:
+                break
+            rows_digest = digest(chunk)
+            done = journal.jobs.get(index) if journal else None
+            intent = journal.intents.get(index) if journal else None
+            if intent is not None and intent.digest != rows_digest:
+                raise ConfigurationError(
+                    f"checkpoint {checkpoint}: batch {index} holds other rows than last time; "
+                    "rerun with the same records in the same order, or use a new checkpoint"
+                )
+            if done is not None:
+                jobs.append(from_dict(done))
+                continue
+            if intent is not None and not self._may_resend(intent.request_id, index, on_unknown):
+                continue  # on_unknown="skip": the caller checked, the batch had landed
+            request_id = intent.request_id if intent is not None else str(uuid.uuid4())
+            if journal is not None and intent is None:
+                journal.record_intent(
+                    Intent(chunk=index, rows=len(chunk), digest=rows_digest, request_id=request_id)
+                )
+            try:
+                job = self.provider.submit(self.connection, chunk, {**options, REQUEST_ID: request_id})
+            except SubmitOutcomeUnknown:
+                raise
+            except ProviderError as error:
+                if journal is not None and error.status < 500:
+                    journal.record_void(index)  # refused outright: nothing landed
+                raise
+            if journal is not None:
+                journal.record_job(index, to_dict(job))
+            jobs.append(job)
+            if on_submit is not None:
+                on_submit(index, job)
+        return jobs
+
+    def _may_resend(self, request_id: str, index: int, on_unknown: OnUnknown) -> bool:
+        """Whether a batch left in doubt by an earlier run may be sent (again) now."""
+        if Capability.IDEMPOTENT_SUBMIT in self.provider.capabilities or on_unknown == "resubmit":
+            return True
+        if on_unknown == "skip":
+            return False
+        raise SubmitOutcomeUnknown(
+            f"{self.provider.name}: batch {index} was sent by an earlier run (request id {request_id}) "
+            "but its outcome was never recorded; check the provider, then rerun with "
+            "on_unknown='resubmit' (it did not land) or on_unknown='skip' (it did)",
+            provider=self.provider.name,
+            request_id=request_id,
+        )
+
+    # -- waiting (importbridge.polling) -------------------------------------------------------
+
+    def wait(
+        self,
+        item: ImportJob | str,
+        *,
+        timeout: float | None = None,
+        on_update: Callable[[ImportJob], None] | None = None,
+        policy: PollPolicy | None = None,
+    ) -> ImportJob:
+        """Poll ``item`` until it is terminal (see ``importbridge.polling.wait``)."""
+        from . import polling
+
+        return polling.wait(self, item, timeout=timeout, on_update=on_update, policy=policy)
+
+    def poll(
+        self, item: ImportJob | str, *, timeout: float | None = None, policy: PollPolicy | None = None
+    ) -> Iterator[ImportJob]:
+        """Each new snapshot of ``item`` until it is terminal (see ``importbridge.polling.poll``)."""
+        from . import polling
+
+        return polling.poll(self, item, timeout=timeout, policy=policy)
+
+    def poll_once(self, token: str) -> PollStep:
+        """One poll of the job a token names (see ``importbridge.polling.poll_once``)."""
+        from . import polling
+
+        return polling.poll_once(self, token)
+
+    def token(self, job: ImportJob) -> str:
+        """A resume token for ``job``, free of secrets (see ``importbridge.polling.make_token``)."""
+        from . import polling
+
+        return polling.make_token(self, job)
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self.connection.transport.close()
+
+    def __enter__(self) -> ImportClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _rows(records: Iterable[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """``records`` as a list, each checked to be a mapping with string keys."""
+    if isinstance(records, (str, bytes, Mapping)):
+        raise ConfigurationError(
+            f"records must be an iterable of mappings (one per row), got a {type(records).__name__}"
+        )
+    rows = list(records)
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            raise ConfigurationError(f"records row {number}: expected a mapping, got {type(row).__name__}")
+    return rows
