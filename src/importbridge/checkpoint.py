@@ -100,7 +100,9 @@ class Checkpoint:
         kind = entry.get("kind")
         if kind == "intent":
             self.intents[chunk] = Intent(
-                chunk=chunk, rows=int(entry["rows"]), digest=str(entry["digest"]),
+                chunk=chunk,
+                rows=int(entry["rows"]),
+                digest=str(entry["digest"]),
                 request_id=str(entry["request_id"]),
             )
         elif kind == "job":

@@ -1,0 +1,257 @@
+"""TalkValue's requests: analyze a CSV, import it, fetch the job, stream its failed-row export.
+
+``submit`` writes the rows as CSV (spooled, streamed into the multipart body), ``POST
+/path/import/analyze`` (safe to resend: analysing imports nothing), then ``POST /path/import``
+(no idempotency support: never resent blindly), then one ``GET`` for the first snapshot.
+Columns map to target fields by name (``COLUMN_FIELDS``); ``column_mappings`` overrides or
+extends that (a column mapped to None is left out); any other column is an error, not a guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import importbridge
+from importbridge import (
+    ConfigurationError,
+    Connection,
+    ImportJob,
+    JobError,
+    ProviderError,
+    RowOutcome,
+    RowResult,
+    TransportError,
+    WaitError,
+)
+
+from .upload import MultipartFile, write_csv
+
+TARGET_FIELDS = frozenset(
+    {
+        "EMAIL",
+        "FIRST_NAME",
+        "LAST_NAME",
+        "NAME",
+        "PHONE",
+        "JOB_TITLE",
+        "COMPANY_NAME",
+        "ADDRESS",
+        "LINKEDIN_URL",
+        "X_URL",
+        "JOINED_AT",
+    }
+)
+COLUMN_FIELDS: Mapping[str, str] = {
+    "email": "EMAIL",
+    "first_name": "FIRST_NAME",
+    "last_name": "LAST_NAME",
+    "name": "NAME",
+    "phone": "PHONE",
+    "job_title": "JOB_TITLE",
+    "company": "COMPANY_NAME",
+    "company_name": "COMPANY_NAME",
+    "address": "ADDRESS",
+    "linkedin": "LINKEDIN_URL",
+    "linkedin_url": "LINKEDIN_URL",
+    "x_url": "X_URL",
+    "joined_at": "JOINED_AT",
+}
+MODES = ("UPDATE", "SKIP")
+OPTIONS = frozenset({"mode", "source_id", "column_mappings", "file_name", "request_id"})
+#: failed-export column (lowercased, without '_' and ' ') -> what it carries
+EXPORT_COLUMNS: Mapping[str, str] = {
+    "rownum": "row",
+    "row": "row",
+    "rownumber": "row",
+    "line": "row",
+    "linenumber": "row",
+    "errorcode": "code",
+    "code": "code",
+    "errormessage": "message",
+    "message": "message",
+    "error": "message",
+    "rawvalue": "data",
+    "raw": "data",
+}
+
+
+def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
+    """TalkValue authenticates with a bearer token."""
+    return {"Authorization": f"Bearer {settings['token']}"}
+
+
+def error_message(status: int, body: Any) -> tuple[str, str | None]:
+    """RFC 7807 problem details: ``detail`` (else ``title``) and ``errorCode`` (else ``messageKey``)."""
+    if isinstance(body, Mapping):
+        message = body.get("detail") or body.get("title") or body.get("message")
+        code = body.get("errorCode") or body.get("messageKey")
+        return (str(message) if message else f"HTTP {status}", str(code) if code else None)
+    text = str(body or "").strip()
+    return (text[:200] or f"HTTP {status}", None)
+
+
+def column_mappings(columns: Sequence[str], overrides: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """``[{csvIndex, targetField}]`` for ``columns``; unknown columns raise, None-mapped ones are left out."""
+    bad = {
+        column: field
+        for column, field in overrides.items()
+        if field is not None and field not in TARGET_FIELDS
+    }
+    if bad:
+        raise ConfigurationError(
+            f"talkvalue: column_mappings name unknown target fields {bad}; "
+            f"known: {', '.join(sorted(TARGET_FIELDS))}"
+        )
+    mappings: list[dict[str, Any]] = []
+    unknown: list[str] = []
+    for index, column in enumerate(columns):
+        field = overrides[column] if column in overrides else COLUMN_FIELDS.get(column.strip().lower())
+        if field is None and column not in overrides:
+            unknown.append(column)
+        elif field is not None:
+            mappings.append({"csvIndex": index, "targetField": field})
+    if unknown:
+        raise ConfigurationError(
+            f"talkvalue: no target field for column(s) {', '.join(map(repr, unknown))}; map them with "
+            "column_mappings={'column': 'EMAIL', ...} or leave them out with {'column': None}"
+        )
+    return mappings
+
+
+def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> ImportJob:
+    """Import ``records`` as one CSV file into source ``source_id`` (mode UPDATE or SKIP)."""
+    unknown = sorted(set(options) - OPTIONS)
+    if unknown:
+        raise ConfigurationError(
+            f"talkvalue: unknown submit option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTIONS))}"
+        )
+    mode = str(options.get("mode") or "UPDATE").upper()
+    if mode not in MODES:
+        raise ConfigurationError(f"talkvalue: mode must be UPDATE or SKIP, got {options.get('mode')!r}")
+    source_id = options.get("source_id")
+    try:
+        source = int(source_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"talkvalue: submit needs option source_id=<integer>, got {source_id!r}"
+        ) from None
+    if not records:
+        raise ConfigurationError("talkvalue: nothing to import: a CSV import needs at least one row")
+    columns = list(dict.fromkeys(key for row in records for key in row))
+    mappings = column_mappings(columns, options.get("column_mappings") or {})
+    request_id = options.get("request_id")
+    file_name = str(
+        options.get("file_name") or (f"importbridge-{request_id}.csv" if request_id else "importbridge.csv")
+    )
+    content, size = write_csv(columns, records)
+    body = MultipartFile("file", file_name, content, size, "text/csv")
+    try:
+        _, analysis = conn.transport.request_json(
+            "POST",
+            "/path/import/analyze",
+            data=body,
+            headers={"Content-Type": body.content_type},
+            idempotent=True,
+        )
+    finally:
+        body.close()
+    file_key = analysis.get("fileKey") if isinstance(analysis, Mapping) else None
+    if not file_key:
+        raise importbridge.PayloadError(
+            "talkvalue", "fileKey", f"analyze answered no file key: {analysis!r:.100}"
+        )
+    _, started = conn.transport.request_json(
+        "POST",
+        "/path/import",
+        json={"fileKey": file_key, "sourceId": source, "columnMappings": mappings, "mode": mode},
+        idempotent=False,
+    )
+    job_id = started.get("importJobId") if isinstance(started, Mapping) else None
+    if job_id is None or isinstance(job_id, bool):
+        raise importbridge.PayloadError(
+            "talkvalue", "importJobId", f"expected a job id, got {started!r:.100}"
+        )
+    try:
+        return get(conn, str(job_id), {})
+    except (TransportError, ProviderError):  # the import exists: hand back its id, not an error
+        status = str(started.get("status") or "PENDING")
+        state = conn.provider.status_words.get(status, importbridge.JobState.PENDING)
+        return ImportJob(
+            provider="talkvalue",
+            id=str(job_id),
+            state=state,
+            provider_state=status,
+            mode=mode,
+            file_name=file_name,
+        )
+
+
+def get(conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+    """The job record (``GET /path/import/{id}``, not wrapped)."""
+    _, payload = conn.transport.request_json("GET", f"/path/import/{quote(job_id, safe='')}")
+    return importbridge.normalize(conn.provider, payload)
+
+
+def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+    """Every rejected row, parsed line by line from the streamed failed-row CSV export."""
+    job_id = job.id
+    if job_id is None:
+        return
+    if not job.done:
+        job = get(conn, job_id, {})
+        if not job.done:
+            raise WaitError(
+                f"talkvalue job {job.id} is still {job.state}; export its failures once it finishes"
+            )
+    response = conn.transport.request(
+        "GET", f"/path/import/{quote(job_id, safe='')}/failed/export", stream=True
+    )
+    try:
+        response.raw.decode_content = True
+        lines = io.TextIOWrapper(response.raw, encoding=response.encoding or "utf-8", newline="")  # type: ignore[type-var]
+        yield from parse_export(csv.reader(lines))
+    finally:
+        response.close()
+
+
+def parse_export(reader: Iterator[list[str]]) -> Iterator[RowResult]:
+    """Rows of the failed export (header first) as failed ``RowResult``s.
+
+    The export's columns are not documented: a row number, error code, error message and raw
+    value are recognised by name; any other columns are kept in ``data`` as a dict.
+    """
+    header = next(reader, None)
+    if header is None:
+        return
+    roles = {
+        EXPORT_COLUMNS.get(name.strip().lower().replace("_", "").replace(" ", "")): index
+        for index, name in enumerate(header)
+    }
+    row_at, code_at, message_at, data_at = (roles.get(role) for role in ("row", "code", "message", "data"))
+    extra = [
+        (index, name)
+        for index, name in enumerate(header)
+        if index not in (row_at, code_at, message_at, data_at)
+    ]
+    errors: dict[tuple[str, str], JobError] = {}  # errors repeat: share one object per kind
+    failed = RowOutcome.FAILED
+    for fields in reader:
+        if not fields:
+            continue
+        number = fields[row_at] if row_at is not None and row_at < len(fields) else ""
+        code = fields[code_at] if code_at is not None and code_at < len(fields) else ""
+        message = fields[message_at] if message_at is not None and message_at < len(fields) else ""
+        error = errors.get((code, message))
+        if error is None:
+            if len(errors) >= 1024:  # many distinct messages: keep memory flat
+                errors.clear()
+            error = errors[(code, message)] = JobError(code=code or None, message=message or None)
+        if data_at is not None:
+            data: Any = fields[data_at] if data_at < len(fields) else None
+        else:
+            data = {name: fields[index] for index, name in extra if index < len(fields)} or None
+        yield RowResult(row=int(number) if number.isdigit() else None, outcome=failed, error=error, data=data)
