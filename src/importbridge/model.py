@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -191,6 +191,15 @@ class TableImport:
     error: JobError | None = None
 
 
+def _row_tuple(rows: Iterable[RowResult]) -> tuple[RowResult, ...]:
+    """Accept any iterable of rows (typed, so mypy checks what callers pass)."""
+    return tuple(rows)
+
+
+def _table_tuple(tables: Iterable[TableImport]) -> tuple[TableImport, ...]:
+    return tuple(tables)
+
+
 @attrs.frozen(kw_only=True)
 class ImportJob:
     """One import job, normalized. Field names and meanings are the contract's (docs/concepts.md).
@@ -217,9 +226,9 @@ class ImportJob:
     updated_at: datetime | None = _timestamp()
     expires_at: datetime | None = _timestamp()
     error: JobError | None = None
-    rows: tuple[RowResult, ...] = attrs.field(default=(), converter=tuple)
+    rows: tuple[RowResult, ...] = attrs.field(default=(), converter=_row_tuple)
     rows_complete: bool = False
-    tables: tuple[TableImport, ...] = attrs.field(default=(), converter=tuple)
+    tables: tuple[TableImport, ...] = attrs.field(default=(), converter=_table_tuple)
     mode: str | None = None
     file_name: str | None = None
     raw: Any = attrs.field(default=None, eq=False, repr=False)
