@@ -1,0 +1,444 @@
+"""Waiting for imports: ``wait``, ``poll``, the step API, resume tokens and ``wait_all``.
+
+One job is watched by a ``_Watch``: it makes the status requests, keeps the state machine
+(a snapshot that would move the job backwards is dropped, logged on the ``importbridge``
+logger and counted; ``strict`` raises ``StateRegression``), feeds the schedule
+(``importbridge.schedule``) and freezes itself into a resume token (``importbridge.tokens``).
+``wait``, ``poll``, ``poll_once`` and ``wait_all`` are four ways of driving watches.
+
+Time is injectable through ``PollPolicy(clock=..., sleep=...)``; nothing here reads the clock
+or sleeps any other way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+
+from .convert import format_datetime
+from .errors import (
+    ConfigurationError,
+    PollTimeout,
+    ProviderError,
+    RateLimited,
+    StateRegression,
+    TokenError,
+    TransportError,
+    WaitError,
+)
+from .model import ImportJob, JobState
+from .schedule import Memory, PollPolicy, job_fraction, next_delay
+from .tokens import Token, decode, encode, looks_like_token
+
+if TYPE_CHECKING:
+    from .client import ImportClient
+    from .provider import Provider
+    from .transport import Connection
+
+__all__ = [
+    "PollPolicy",
+    "PollStep",
+    "Poller",
+    "make_token",
+    "poll",
+    "poll_once",
+    "resume",
+    "wait",
+    "wait_all",
+]
+
+logger = logging.getLogger("importbridge")
+
+OnUpdate = Callable[[ImportJob], None]
+#: consecutive transient failures (network, 5xx after the transport's own retries) a wait rides out
+TRANSIENT_LIMIT = 3
+
+
+class Client(Protocol):
+    """What polling needs of a client (``ImportClient`` is one)."""
+
+    provider: Provider
+    connection: Connection
+
+    def get(self, job_id: str, **context: str) -> ImportJob: ...
+
+
+@attrs.frozen(kw_only=True)
+class PollStep:
+    """One poll's answer, for schedulers that poll on their own timetable.
+
+    ``job``: the latest snapshot (None only if a rate limit stopped the very first poll);
+    ``done``: it is terminal; ``next_poll_at``: when to poll next, epoch seconds on the policy's
+    clock (None once done); ``token``: pass it to the next ``poll_once``.
+    """
+
+    job: ImportJob | None
+    done: bool
+    next_poll_at: float | None
+    token: str
+
+
+def _signature(job: ImportJob) -> tuple[Any, ...]:
+    """What counts as a change worth reporting: state and progress."""
+    return (job.state, job.progress, job.total, job.processed, job.succeeded, job.failed)
+
+
+def _job_context(client: Client, job: ImportJob | None) -> dict[str, str]:
+    """The non-secret context a token needs: the provider's, plus dates that date a 404."""
+    provider = client.provider
+    context = provider.job_context(client.connection, job) if job is not None else {}
+    if job is None:
+        context = {
+            setting.name: client.connection.settings[setting.name]
+            for setting in provider.settings
+            if setting.context and client.connection.settings.get(setting.name)
+        }
+    for name in ("created_at", "expires_at"):
+        value = getattr(job, name, None) if job is not None else None
+        if value is not None:
+            context.setdefault(name, format_datetime(value))
+    return context
+
+
+@attrs.define(kw_only=True, eq=False)
+class _Watch:
+    """One job being waited on: its requests, its state machine and its schedule memory."""
+
+    client: Client
+    job_id: str
+    context: dict[str, str]
+    policy: PollPolicy
+    deadline: float | None
+    memory: Memory
+    job: ImportJob | None = None
+    state: JobState | None = None
+    regressions: int = 0
+    retry_after: float | None = None
+    failures: int = 0
+
+    @property
+    def provider(self) -> str:
+        return self.client.provider.name
+
+    @property
+    def done(self) -> bool:
+        return self.job is not None and self.job.done
+
+    def fetch(self) -> ImportJob | None:
+        """Ask once; return the snapshot if it changed what the caller knows, else None."""
+        return self.absorb(self.call())
+
+    def call(self) -> ImportJob | Exception:
+        """The status request alone (safe in a worker thread): a snapshot or the error it raised."""
+        try:
+            return self.client.get(self.job_id, **self.context)
+        except (TransportError, ProviderError) as error:
+            return error
+
+    def absorb(self, outcome: ImportJob | Exception) -> ImportJob | None:
+        """Count one request and apply its outcome; return the snapshot if it is news.
+
+        A 429 is honoured (its ``Retry-After`` stretches the next sleep); up to
+        ``TRANSIENT_LIMIT`` consecutive network or retryable provider failures are ridden out.
+        """
+        self.memory.attempts += 1
+        if isinstance(outcome, ImportJob):
+            self.failures = 0
+            return self.accept(outcome, self.policy.clock())
+        if isinstance(outcome, RateLimited):
+            self.retry_after = outcome.retry_after
+            logger.info(
+                "%s job %s: rate limited, retry after %s s", self.provider, self.job_id, outcome.retry_after
+            )
+            return None
+        transient = isinstance(outcome, TransportError) or (
+            isinstance(outcome, ProviderError) and outcome.retryable
+        )
+        self.failures += 1
+        if not transient or self.failures >= TRANSIENT_LIMIT:
+            raise outcome
+        logger.warning("%s job %s: poll failed (%s); will retry", self.provider, self.job_id, outcome)
+        return None
+
+    def accept(self, snapshot: ImportJob, at: float) -> ImportJob | None:
+        """Apply the state machine to a fetched snapshot; return it if it is news."""
+        previous = self.job.state if self.job is not None else self.state
+        if previous is not None and not previous.can_move_to(snapshot.state):
+            self.regressions += 1
+            message = (
+                f"{self.provider} job {self.job_id}: ignored a snapshot moving it from {previous} "
+                f"back to {snapshot.state} (provider said {snapshot.provider_state!r}; "
+                f"regression #{self.regressions})"
+            )
+            logger.warning(message)
+            if self.policy.strict:
+                raise StateRegression(
+                    message, previous=self.job or self._remembered(previous), snapshot=snapshot
+                )
+            return None
+        self.memory.observe(at, job_fraction(snapshot))
+        news = self.job is None or _signature(self.job) != _signature(snapshot)
+        self.job, self.state = snapshot, snapshot.state
+        return snapshot if news else None
+
+    def _remembered(self, state: JobState) -> ImportJob:
+        """A stand-in for the last snapshot when only a token's remembered state is known."""
+        return ImportJob(provider=self.provider, id=self.job_id, state=state, provider_state=state.value)
+
+    def delay(self, now: float) -> float:
+        """Seconds until the next poll, never past the deadline."""
+        delay = next_delay(self.policy, self.memory, now, retry_after=self.retry_after)
+        self.retry_after = None
+        if self.deadline is not None:
+            delay = min(delay, max(0.0, self.deadline - now))
+        return delay
+
+    def exhausted(self, now: float) -> bool:
+        """Whether the deadline or the attempt budget has run out."""
+        limit = self.policy.max_attempts
+        return (self.deadline is not None and now >= self.deadline) or (
+            limit is not None and self.memory.attempts >= limit
+        )
+
+    def token(self) -> str:
+        """The wait as a resume token."""
+        context = {**self.context, **_job_context(self.client, self.job)} if self.job else self.context
+        return encode(
+            Token(
+                provider=self.provider,
+                job_id=self.job_id,
+                context=context,
+                deadline=self.deadline,
+                state=self.job.state if self.job is not None else self.state,
+                memory=self.memory,
+            )
+        )
+
+    def timeout(self, now: float) -> PollTimeout:
+        state = self.job.state if self.job is not None else self.state
+        started = self.memory.started if self.memory.started is not None else now
+        return PollTimeout(
+            f"{self.provider} job {self.job_id} is still {state or 'unknown'} after "
+            f"{now - started:.1f} s and {self.memory.attempts} polls; resume it with the token",
+            job=self.job,
+            token=self.token(),
+        )
+
+
+def _deadline(policy: PollPolicy, timeout: float | None, now: float, carried: float | None) -> float | None:
+    """An explicit timeout wins, then a token's absolute deadline, then the policy's."""
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            raise ConfigurationError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
+        return now + timeout
+    if carried is not None:
+        return carried
+    return now + policy.deadline if policy.deadline is not None else None
+
+
+def _watch(
+    client: Client, item: ImportJob | str, *, timeout: float | None, policy: PollPolicy | None
+) -> _Watch:
+    """A watch for a job, a job id or a resume token."""
+    policy = policy or PollPolicy()
+    now = policy.clock()
+    name = client.provider.name
+    if isinstance(item, ImportJob):
+        if item.provider != name:
+            raise ConfigurationError(
+                f"{item.provider} job {item.id} cannot be waited on with a {name} client"
+            )
+        if item.id is None and not item.done:
+            raise WaitError(f"{name} job has no id and is not finished: there is nothing to poll")
+        memory = Memory(started=now)
+        context = _job_context(client, item)
+        return _Watch(
+            client=client, job_id=str(item.id), context=context, policy=policy,
+            deadline=_deadline(policy, timeout, now, None), memory=memory, job=item, state=item.state,
+        )  # fmt: skip
+    if not isinstance(item, str) or not item:
+        raise ConfigurationError(f"wait for a job, a job id or a resume token, got {item!r}")
+    if looks_like_token(item):
+        token = decode(item)
+        if token.provider != name:
+            raise TokenError(f"this resume token is for a {token.provider} job; the client talks to {name}")
+        return _Watch(
+            client=client, job_id=token.job_id, context=dict(token.context), policy=policy,
+            deadline=_deadline(policy, timeout, now, token.deadline), memory=token.memory, state=token.state,
+        )  # fmt: skip
+    return _Watch(
+        client=client, job_id=item, context=_job_context(client, None), policy=policy,
+        deadline=_deadline(policy, timeout, now, None), memory=Memory(),
+    )  # fmt: skip
+
+
+class Poller(Iterator[ImportJob]):
+    """Iterates a job's new snapshots until it is terminal; what ``poll()`` returns.
+
+    ``job`` is the latest snapshot, ``regressions`` how many backward snapshots were dropped,
+    ``attempts`` the status requests made, ``token()`` a resume token for the wait so far.
+    """
+
+    def __init__(self, watch: _Watch) -> None:
+        self._watch = watch
+        self._steps = self._run()
+
+    @property
+    def job(self) -> ImportJob | None:
+        return self._watch.job
+
+    @property
+    def regressions(self) -> int:
+        return self._watch.regressions
+
+    @property
+    def attempts(self) -> int:
+        return self._watch.memory.attempts
+
+    def token(self) -> str:
+        return self._watch.token()
+
+    def __next__(self) -> ImportJob:
+        return next(self._steps)
+
+    def _run(self) -> Iterator[ImportJob]:
+        watch, policy = self._watch, self._watch.policy
+        if watch.done:
+            return
+        if watch.job is not None:  # a fresh snapshot in hand: the first poll can wait its interval
+            policy.sleep(watch.delay(policy.clock()))
+        while True:
+            news = watch.fetch()
+            if news is not None:
+                yield news
+            if watch.done:
+                return
+            now = policy.clock()
+            if watch.exhausted(now):
+                raise watch.timeout(now)
+            policy.sleep(watch.delay(now))
+
+
+def poll(
+    client: Client, item: ImportJob | str, *, timeout: float | None = None, policy: PollPolicy | None = None
+) -> Poller:
+    """Each new snapshot (a change of state or progress) of a job until it is terminal.
+
+    ``item`` is a job, a job id or a resume token. Raises ``PollTimeout`` at the deadline.
+    """
+    return Poller(_watch(client, item, timeout=timeout, policy=policy))
+
+
+def wait(
+    client: Client,
+    item: ImportJob | str,
+    *,
+    timeout: float | None = None,
+    on_update: OnUpdate | None = None,
+    policy: PollPolicy | None = None,
+) -> ImportJob:
+    """Poll until the job is terminal and return it: complete, partial and failed are all answers.
+
+    ``on_update(job)`` is called in this thread, in order, for each change of state or progress.
+    ``timeout`` (seconds) overrides the deadline a token carries or the policy sets; at the
+    deadline ``PollTimeout`` is raised with the last snapshot and a token to resume. The
+    deadline counts sleeps and requests alike: no sleep runs past it, so it is overshot by at
+    most the one request made at the deadline.
+    """
+    poller = poll(client, item, timeout=timeout, policy=policy)
+    for snapshot in poller:
+        if on_update is not None:
+            on_update(snapshot)
+    job = poller.job
+    assert job is not None  # the poller returns only on a terminal snapshot
+    return job
+
+
+def poll_once(client: Client, token: str, *, policy: PollPolicy | None = None) -> PollStep:
+    """Poll a token's job once and say when to poll next: for Airflow, Celery, cron.
+
+    Raises ``PollTimeout`` once the token's deadline or attempt budget has run out.
+    """
+    if not isinstance(token, str) or not looks_like_token(token.strip()):
+        decode(token)  # raises the TokenError that explains what is wrong
+    watch = _watch(client, token.strip(), timeout=None, policy=policy)
+    watch.fetch()
+    now = watch.policy.clock()
+    job = watch.job or (watch._remembered(watch.state) if watch.state is not None else None)
+    if watch.done:
+        return PollStep(job=job, done=True, next_poll_at=None, token=watch.token())
+    if watch.exhausted(now):
+        raise watch.timeout(now)
+    return PollStep(job=job, done=False, next_poll_at=now + watch.delay(now), token=watch.token())
+
+
+def make_token(client: Client, job: ImportJob, *, deadline: float | None = None) -> str:
+    """A resume token for ``job``: provider, id, non-secret context, and an optional deadline
+    (absolute, epoch seconds). ``client.wait(token)`` or ``importbridge.resume(token)`` finish it."""
+    if not isinstance(job, ImportJob):
+        raise TokenError(f"a token is made from an ImportJob, got {type(job).__name__}")
+    if job.provider != client.provider.name:
+        raise TokenError(f"{job.provider} job {job.id}: this client talks to {client.provider.name}")
+    if job.id is None:
+        raise TokenError(f"{job.provider} job has no id (a synchronous import): there is nothing to resume")
+    return encode(
+        Token(
+            provider=job.provider,
+            job_id=job.id,
+            context=_job_context(client, job),
+            deadline=deadline,
+            state=job.state,
+        )
+    )
+
+
+def _connect_for(token: Token, settings: Mapping[str, Any]) -> ImportClient:
+    """A client for a token's provider: its context settings, overridden by ``settings``."""
+    from .client import connect
+    from .plugins import get_provider
+
+    provider = get_provider(token.provider)
+    names = {setting.name for setting in provider.settings}
+    carried = {key: value for key, value in token.context.items() if key in names}
+    return connect(provider, **{**carried, **settings})
+
+
+def resume(
+    token: str,
+    *,
+    timeout: float | None = None,
+    on_update: OnUpdate | None = None,
+    policy: PollPolicy | None = None,
+    **settings: Any,
+) -> ImportJob:
+    """Finish a wait from its token in any process: connect from the environment and wait.
+
+    ``settings`` are ``connect()`` keywords (credentials, base_url, ...) overriding the
+    environment and the token's context. The token's deadline holds unless ``timeout`` is given.
+    """
+    parsed = decode(token)
+    with _connect_for(parsed, settings) as client:
+        return wait(client, token.strip(), timeout=timeout, on_update=on_update, policy=policy)
+
+
+def wait_all(
+    items: Any,
+    *,
+    clients: Any = None,
+    concurrency: int = 16,
+    timeout: float | None = None,
+    on_update: OnUpdate | None = None,
+    policy: PollPolicy | None = None,
+) -> Iterator[ImportJob]:
+    """Wait on many jobs at once; yields each job once, as it reaches a terminal state.
+
+    See ``importbridge.waitall.wait_all``.
+    """
+    from .waitall import wait_all as _wait_all
+
+    return _wait_all(
+        items, clients=clients, concurrency=concurrency, timeout=timeout, on_update=on_update, policy=policy
+    )

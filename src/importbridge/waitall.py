@@ -1,0 +1,215 @@
+"""``wait_all``: many jobs of any providers, one process, bounded threads, polite to rate limits.
+
+Design: a heap orders every unfinished job by when it is next due (each job keeps its own
+schedule, as ``wait`` would). The generator's own thread pops due jobs, takes a token from the
+job's client's ``TokenBucket`` (one per client, i.e. per provider and credentials, at the
+provider's documented ``rate_limit``), and hands the status request alone to a
+``ThreadPoolExecutor`` of ``concurrency`` workers. Answers come back to the generator's thread,
+which runs the state-machine guard and ``on_update`` and yields finished jobs. A job whose token
+is not free yet is pushed back to when it will be, so other providers' jobs keep moving.
+
+Clients are shared: one per provider and context (the ``clients`` given are used first), so
+1,000 jobs share a handful of pooled sessions. When nothing is in flight the generator sleeps
+with the policy's ``sleep`` until the next job is due, so virtual clocks work here too.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import heapq
+import itertools
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigurationError, PollTimeout, TokenError
+from .model import ImportJob
+from .polling import Client, OnUpdate, _connect_for, _Watch, _watch
+from .ratelimit import TokenBucket
+from .schedule import PollPolicy
+from .tokens import decode, looks_like_token
+
+if TYPE_CHECKING:
+    from .client import ImportClient
+
+__all__ = ["HEADROOM", "wait_all"]
+
+logger = logging.getLogger("importbridge")
+
+#: fraction of a provider's documented rate limit that wait_all uses (clock skew, float edges)
+HEADROOM = 0.9
+
+
+class _Clients:
+    """One client per provider and context: the caller's first, then ones connected here."""
+
+    def __init__(self, given: Any) -> None:
+        if given is None:
+            given = ()
+        elif isinstance(given, Mapping):
+            given = given.values()
+        self._given: dict[str, Client] = {}
+        for client in given:
+            self._given.setdefault(client.provider.name, client)
+        self._made: dict[tuple[str, tuple[tuple[str, str], ...]], ImportClient] = {}
+
+    def for_job(self, job: ImportJob) -> Client:
+        client = self._given.get(job.provider)
+        if client is not None:
+            return client
+        return self._connect(job.provider, {})
+
+    def for_token(self, provider: str, context: Mapping[str, str]) -> Client:
+        client = self._given.get(provider)
+        if client is not None:
+            return client
+        return self._connect(provider, context)
+
+    def _connect(self, provider: str, context: Mapping[str, str]) -> Client:
+        from .plugins import get_provider
+        from .tokens import Token
+
+        names = {setting.name for setting in get_provider(provider).settings}
+        carried = tuple(sorted((key, value) for key, value in context.items() if key in names))
+        key = (provider, carried)
+        if key not in self._made:
+            self._made[key] = _connect_for(Token(provider=provider, job_id="-", context=dict(carried)), {})
+        return self._made[key]
+
+    def close(self) -> None:
+        for client in self._made.values():
+            client.close()
+
+
+def _watches(
+    items: Iterable[ImportJob | str], clients: _Clients, timeout: float | None, policy: PollPolicy
+) -> list[_Watch]:
+    """A watch per distinct job; a job or token named twice is watched once."""
+    watches: dict[tuple[str, str], _Watch] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, ImportJob):
+            client = clients.for_job(item)
+        elif isinstance(item, str) and looks_like_token(item.strip()):
+            token = decode(item)
+            client = clients.for_token(token.provider, token.context)
+            item = item.strip()
+        elif isinstance(item, str):
+            raise TokenError(f"wait_all item {index}: expected a job or a resume token, got {item[:24]!r}")
+        else:
+            raise ConfigurationError(
+                f"wait_all item {index}: expected a job or a resume token, got {type(item).__name__}"
+            )
+        watch = _watch(client, item, timeout=timeout, policy=policy)
+        watches.setdefault((watch.provider, watch.job_id), watch)
+    return list(watches.values())
+
+
+def wait_all(
+    items: Iterable[ImportJob | str],
+    *,
+    clients: Iterable[Client] | Mapping[str, Client] | None = None,
+    concurrency: int = 16,
+    timeout: float | None = None,
+    on_update: OnUpdate | None = None,
+    policy: PollPolicy | None = None,
+) -> Iterator[ImportJob]:
+    """Yield each job once, as it reaches a terminal state (in the order they finish).
+
+    ``items``: ``ImportJob``s and resume tokens, of any providers. ``clients``: clients to use
+    (an iterable, or a mapping whose values are clients); a provider with none given is
+    connected from the environment (a token's context settings included). ``concurrency``:
+    worker threads, i.e. status requests in flight at once. ``on_update(job)`` runs in the
+    caller's thread on each change of state or progress. ``timeout``: seconds for the whole
+    batch (tokens otherwise keep their own deadlines). Jobs still unfinished at their deadline
+    end the generator with ``PollTimeout`` once every other job is done: its ``job``/``token``
+    name the first of them and its ``tokens`` attribute lists a token for each.
+    """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
+    return _run(items, clients, concurrency, timeout, on_update, policy or PollPolicy())
+
+
+def _run(
+    items: Iterable[ImportJob | str],
+    given: Any,
+    concurrency: int,
+    timeout: float | None,
+    on_update: OnUpdate | None,
+    policy: PollPolicy,
+) -> Iterator[ImportJob]:
+    clients = _Clients(given)
+    buckets: dict[int, TokenBucket | None] = {}
+    timed_out: list[_Watch] = []
+    counter = itertools.count()
+    heap: list[tuple[float, int, _Watch]] = []
+    executor = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="importbridge-wait")
+    in_flight: dict[concurrent.futures.Future[ImportJob | Exception], _Watch] = {}
+    try:
+        now = policy.clock()
+        for watch in _watches(items, clients, timeout, policy):
+            if watch.done:
+                assert watch.job is not None
+                yield watch.job
+                continue
+            due = now + watch.delay(now) if watch.job is not None else now
+            heapq.heappush(heap, (due, next(counter), watch))
+        while heap or in_flight:
+            now = policy.clock()
+            while heap and heap[0][0] <= now and len(in_flight) < concurrency:
+                _, _, watch = heapq.heappop(heap)
+                bucket = _bucket(buckets, watch, policy)
+                wait = bucket.reserve() if bucket is not None else 0.0
+                if wait > 0:
+                    heapq.heappush(heap, (now + wait, next(counter), watch))
+                    continue
+                in_flight[executor.submit(watch.call)] = watch
+            if not in_flight:
+                if heap:
+                    policy.sleep(max(0.0, heap[0][0] - now))
+                continue
+            room = len(in_flight) < concurrency
+            patience = max(0.0, heap[0][0] - now) if heap and room else None
+            finished, _ = concurrent.futures.wait(
+                in_flight, timeout=patience, return_when=concurrent.futures.FIRST_COMPLETED
+            )
+            for future in finished:
+                watch = in_flight.pop(future)
+                news = watch.absorb(future.result())
+                if news is not None and on_update is not None:
+                    on_update(news)
+                if watch.done:
+                    assert watch.job is not None
+                    yield watch.job
+                    continue
+                now = policy.clock()
+                if watch.retry_after is not None:
+                    bucket = _bucket(buckets, watch, policy)
+                    if bucket is not None:
+                        bucket.hold(watch.retry_after)
+                if watch.exhausted(now):
+                    timed_out.append(watch)
+                    continue
+                heapq.heappush(heap, (now + watch.delay(now), next(counter), watch))
+    finally:
+        for future in in_flight:
+            future.cancel()
+        executor.shutdown(wait=True, cancel_futures=True)
+        clients.close()
+    if timed_out:
+        earliest = timed_out[0].timeout(policy.clock())
+        error = PollTimeout(
+            f"{len(timed_out)} of the jobs did not finish in time; the first: {earliest}",
+            job=earliest.job,
+            token=earliest.token,
+        )
+        error.tokens = [watch.token() for watch in timed_out]  # type: ignore[attr-defined]
+        raise error
+
+
+def _bucket(buckets: dict[int, TokenBucket | None], watch: _Watch, policy: PollPolicy) -> TokenBucket | None:
+    """The token bucket of the watch's client (None: the provider documents no rate limit)."""
+    key = id(watch.client)
+    if key not in buckets:
+        rate = watch.client.provider.rate_limit
+        buckets[key] = TokenBucket(rate * HEADROOM, clock=policy.clock) if rate else None
+    return buckets[key]
