@@ -1,0 +1,177 @@
+"""The contract's JSON shape: exact keys, JSON-safe values, lossless round trips, clear errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import importbridge
+from importbridge import (
+    ImportJob,
+    JobError,
+    JobState,
+    PayloadError,
+    RowOutcome,
+    RowResult,
+    TableImport,
+    from_dict,
+    from_json,
+    to_dict,
+    to_json,
+)
+from importbridge.testing.strategies import import_jobs
+
+# DESIGN.md's contract table, in its order.
+JOB_KEYS = [
+    "provider", "id", "state", "provider_state",
+    "total", "processed", "succeeded", "failed",
+    "created", "updated", "duplicates", "skipped",
+    "progress",
+    "created_at", "started_at", "finished_at", "updated_at", "expires_at",
+    "error", "rows", "rows_complete", "tables", "mode", "file_name",
+]  # fmt: skip
+ROW_KEYS = ["row", "outcome", "record_id", "error", "data", "table"]
+TABLE_KEYS = ["key", "source", "state", "provider_state", "progress", "records", "error"]
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
+
+FULL = ImportJob(
+    provider="acme",
+    id="42",
+    state=JobState.PARTIAL,
+    provider_state="DONE_WITH_ERRORS",
+    total=3,
+    processed=3,
+    succeeded=2,
+    failed=1,
+    created=1,
+    updated=1,
+    duplicates=0,
+    skipped=0,
+    progress=1.0,
+    created_at=datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2))),
+    finished_at=datetime(2024, 5, 1, 10, 0, 9, 250000),
+    error=JobError(code="c", message="m"),
+    rows=[RowResult(row=2, outcome=RowOutcome.FAILED, error=JobError(message="bad"), data={"a": [1]})],
+    tables=[TableImport(key="deals", state=JobState.COMPLETE, provider_state="finished", records=2)],
+    mode="UPDATE",
+    file_name="f.csv",
+    raw={"never": "exported"},
+)
+
+
+def test_to_dict_has_exactly_the_contract_keys_in_order() -> None:
+    data = to_dict(FULL)
+    assert list(data) == JOB_KEYS
+    assert list(data["rows"][0]) == ROW_KEYS
+    assert list(data["tables"][0]) == TABLE_KEYS
+    assert list(data["error"]) == ["code", "message"]
+
+
+def test_to_dict_is_json_safe() -> None:
+    data = to_dict(FULL)
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
+    assert (data["state"], data["rows"][0]["outcome"], data["tables"][0]["state"]) == (
+        "partial",
+        "failed",
+        "complete",
+    )
+    assert data["created_at"] == "2024-05-01T10:00:00Z"
+    assert data["finished_at"] == "2024-05-01T10:00:09.250000Z"
+    assert isinstance(data["rows"], list)
+    assert "raw" not in data
+    assert "never" not in to_json(FULL)
+
+
+@given(import_jobs())
+def test_to_dict_of_any_job_is_strict_json(job: ImportJob) -> None:
+    data = to_dict(job)
+    assert list(data) == JOB_KEYS
+    text = json.dumps(data, allow_nan=False)
+    for key in ("created_at", "started_at", "finished_at", "updated_at", "expires_at"):
+        assert data[key] is None or ISO_UTC.match(data[key]), data[key]
+    assert json.loads(text)["state"] == job.state.value
+
+
+@given(import_jobs())
+def test_dict_round_trip(job: ImportJob) -> None:
+    assert from_dict(to_dict(job)) == job
+
+
+@given(import_jobs())
+def test_json_round_trip(job: ImportJob) -> None:
+    text = to_json(job)
+    assert from_json(text) == job
+    assert from_json(text.encode("utf-8")) == job
+
+
+def test_public_names_are_the_convert_functions() -> None:
+    assert importbridge.to_dict is to_dict
+    assert importbridge.from_json is from_json
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    return {**to_dict(FULL), **changes}
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        (_with(total=True), "total"),  # a bool is not an int
+        (_with(total=1.5), "total"),
+        (_with(total="3"), "total"),
+        (_with(total=-1), "total"),
+        (_with(progress=1.5), "progress"),
+        (_with(progress="0.5"), "progress"),
+        (_with(provider=3), "provider"),
+        (_with(state="done"), "state"),
+        (_with(rows_complete="yes"), "rows_complete"),
+        (_with(created_at="yesterday"), "created_at"),
+        (_with(created_at=1714557600), "created_at"),
+        (_with(rows=[{"outcome": "exploded"}]), "rows[0].outcome"),
+        (_with(rows=[{"row": 1}]), "rows[0].outcome"),
+        (_with(rows=[{"outcome": "failed", "row": -3}]), "rows[0].row"),
+        (_with(rows=[{"outcome": "failed", "error": {"code": 7}}]), "rows[0].error.code"),
+        (_with(tables=[{**to_dict(FULL)["tables"][0], "progress": 50}]), "tables[0].progress"),
+    ],
+)
+def test_from_dict_names_the_bad_path(data: dict[str, Any], path: str) -> None:
+    with pytest.raises(PayloadError) as info:
+        from_dict(data)
+    assert info.value.path == path
+    assert path in str(info.value)
+    assert info.value.provider == "importbridge"
+
+
+def test_from_dict_rejects_missing_and_unknown_keys() -> None:
+    data = to_dict(FULL)
+    del data["state"]
+    with pytest.raises(PayloadError, match="state: missing"):
+        from_dict(data)
+    with pytest.raises(PayloadError, match="unknown keys"):
+        from_dict(_with(surprise=1))
+
+
+@pytest.mark.parametrize("value", [None, [], "job", 3])
+def test_from_dict_wants_an_object(value: object) -> None:
+    with pytest.raises(PayloadError, match="expected a JSON object"):
+        from_dict(value)
+
+
+@pytest.mark.parametrize("text", ["", "{", "[1,", b"\xff{}"])
+def test_from_json_rejects_malformed_text(text: str | bytes) -> None:
+    with pytest.raises(PayloadError, match="not JSON"):
+        from_json(text)
+
+
+@given(st.datetimes(timezones=st.timezones(), min_value=datetime(1900, 1, 2)))
+def test_datetimes_in_any_zone_land_in_utc(value: datetime) -> None:
+    job = ImportJob(provider="p", state=JobState.PENDING, provider_state="w", expires_at=value)
+    text = to_dict(job)["expires_at"]
+    assert text.endswith("Z")
+    assert datetime.fromisoformat(text[:-1] + "+00:00") == value
