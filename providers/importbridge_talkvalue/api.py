@@ -221,37 +221,37 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
 def parse_export(reader: Iterator[list[str]]) -> Iterator[RowResult]:
     """Rows of the failed export (header first) as failed ``RowResult``s.
 
-    The export's columns are not documented: a row number, error code, error message and raw
-    value are recognised by name; any other columns are kept in ``data`` as a dict.
+    The export's columns are not documented: the first row-number, error-code, error-message
+    and raw-value columns are recognised by name; ``data`` is the row's other columns as a dict
+    (the rejected row as it was uploaded), or the raw value when there are no others.
     """
     header = next(reader, None)
     if header is None:
         return
-    roles = {
-        EXPORT_COLUMNS.get(name.strip().lower().replace("_", "").replace(" ", "")): index
-        for index, name in enumerate(header)
-    }
-    row_at, code_at, message_at, data_at = (roles.get(role) for role in ("row", "code", "message", "data"))
-    extra = [
-        (index, name)
-        for index, name in enumerate(header)
-        if index not in (row_at, code_at, message_at, data_at)
-    ]
+    roles: dict[str, int] = {}
+    for index, name in enumerate(header):
+        role = EXPORT_COLUMNS.get(name.strip().lower().replace("_", "").replace(" ", ""))
+        if role is not None:
+            roles.setdefault(role, index)
+    row_at, code_at, message_at, raw_at = (roles.get(role, -1) for role in ("row", "code", "message", "data"))
+    extra = [(index, name) for index, name in enumerate(header) if index not in roles.values()]
+    width = len(header)
     errors: dict[tuple[str, str], JobError] = {}  # errors repeat: share one object per kind
     failed = RowOutcome.FAILED
     for fields in reader:
         if not fields:
             continue
-        number = fields[row_at] if row_at is not None and row_at < len(fields) else ""
-        code = fields[code_at] if code_at is not None and code_at < len(fields) else ""
-        message = fields[message_at] if message_at is not None and message_at < len(fields) else ""
-        error = errors.get((code, message))
+        if len(fields) < width:
+            fields = fields + [""] * (width - len(fields))
+        number = fields[row_at] if row_at >= 0 else ""
+        key = (fields[code_at] if code_at >= 0 else "", fields[message_at] if message_at >= 0 else "")
+        error = errors.get(key)
         if error is None:
             if len(errors) >= 1024:  # many distinct messages: keep memory flat
                 errors.clear()
-            error = errors[(code, message)] = JobError(code=code or None, message=message or None)
-        if data_at is not None:
-            data: Any = fields[data_at] if data_at < len(fields) else None
+            error = errors[key] = JobError(code=key[0] or None, message=key[1] or None)
+        if extra:
+            data: Any = {name: fields[index] for index, name in extra}
         else:
-            data = {name: fields[index] for index, name in extra if index < len(fields)} or None
+            data = fields[raw_at] if raw_at >= 0 else None
         yield RowResult(row=int(number) if number.isdigit() else None, outcome=failed, error=error, data=data)

@@ -128,7 +128,7 @@ class ImportClient:
         ``on_unknown`` decides: ``"raise"`` ``SubmitOutcomeUnknown`` (check the provider, then rerun
         with ``"resubmit"`` or ``"skip"``).
         """
-        size = chunk_size or self.provider.batch_size
+        size = self.provider.batch_size if chunk_size is None else chunk_size
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ConfigurationError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         if on_unknown not in ("raise", "resubmit", "skip"):

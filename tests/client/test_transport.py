@@ -111,9 +111,12 @@ def closed_port() -> int:
 
 def test_connection_refused_is_retried_even_for_post_then_gives_up(waits, echo) -> None:
     policy = importbridge.RetryPolicy(sleep=waits.sleep, clock=waits.clock, jitter=lambda v: v, tries=4)
-    with importbridge.connect(
-        echo, api_key=CANARY, base_url=f"http://127.0.0.1:{closed_port()}", retry=policy
-    ) as c, pytest.raises(TransportError, match="after 4 attempt") as caught:
+    with (
+        importbridge.connect(
+            echo, api_key=CANARY, base_url=f"http://127.0.0.1:{closed_port()}", retry=policy
+        ) as c,
+        pytest.raises(TransportError, match="after 4 attempt") as caught,
+    ):
         c.submit([{"a": 1}])
     assert not isinstance(caught.value, SubmitOutcomeUnknown)  # nothing was sent
     assert waits.waits == [0.5, 1.0, 2.0]
