@@ -1,0 +1,93 @@
+"""The canary: a secret that must never appear in a repr, an error, a log record, output or a token."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+
+import pytest
+
+import importbridge
+from importbridge import ImportBridgeError
+
+from .support import CANARY, EchoProvider, Reply, ScriptedServer
+
+JOB = {"id": "7", "status": "queued"}
+
+
+def scan(*texts: str) -> None:
+    for text in texts:
+        assert CANARY not in text, f"the canary leaked into: {text[:300]!r}"
+
+
+def failures(client: importbridge.ImportClient, server: ScriptedServer) -> list[BaseException]:
+    """Provoke every kind of error, with the provider echoing the key back in its messages."""
+    echoed = {"message": f"key {CANARY} is not valid", "code": f"bad-{CANARY}"}
+    scripted: list[tuple[list[Reply], Callable[[], object]]] = [
+        ([Reply(401, echoed)], lambda: client.get("7")),
+        ([Reply(403, echoed)], lambda: client.get("7")),
+        ([Reply(404, echoed)], lambda: client.get("7", created_at="2000-01-01T00:00:00Z")),
+        ([Reply(409, echoed)], lambda: client.submit([{"a": 1}])),
+        ([Reply(400, f"plain text with {CANARY}")], lambda: client.get("7")),
+        ([Reply(500, echoed)], lambda: client.submit([{"a": 1}])),
+        ([Reply(action="reset")], lambda: client.submit([{"a": 1}])),
+        ([Reply(429, echoed, {"Retry-After": "999"})], lambda: client.get("7")),
+        ([], lambda: client.connection.transport.request("GET", f"http://elsewhere.invalid/{CANARY}")),
+    ]
+    caught: list[BaseException] = []
+    for replies, call in scripted:
+        server.queue(*replies)
+        with pytest.raises(ImportBridgeError) as info:
+            call()
+        caught.append(info.value)
+    return caught
+
+
+def test_the_canary_never_leaks(
+    client: importbridge.ImportClient,
+    server: ScriptedServer,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with caplog.at_level(logging.DEBUG):  # every logger: urllib3's too
+        errors = failures(client, server)
+        server.queue(Reply(200, JOB))
+        job = client.get("7")
+        token = client.token(job)
+    everything = [caplog.text, *(repr(record.__dict__) for record in caplog.records)]
+    caplog.clear()
+    # a secret inside a URL: urllib3 logs URLs verbatim (providers must keep secrets in headers),
+    # but our own log line scrubs it
+    with caplog.at_level(logging.DEBUG, logger="importbridge"):
+        server.queue(Reply(200, JOB))
+        client.connection.transport.request("GET", "/jobs/7", params={"sig": CANARY})
+    ours = [record.getMessage() for record in caplog.records if record.name == "importbridge"]
+    assert any("sig=***" in line for line in ours)
+    scan(*ours, *everything)
+    assert server.seen[0].headers["x-echo-key"] == CANARY  # the key was really in use
+    connection = client.connection
+    scan(repr(client), str(client), repr(connection), repr(connection.settings), repr(connection.transport))
+    for error in errors:
+        scan(str(error), repr(error), "".join(traceback.format_exception(error)), repr(error.__dict__))
+    scan(token)
+    out, err = capsys.readouterr()
+    scan(out, err)
+
+
+def test_tokens_carry_context_but_no_credentials(
+    client: importbridge.ImportClient, server: ScriptedServer
+) -> None:
+    from importbridge import tokens
+
+    server.queue(Reply(200, JOB))
+    job = client.get("7")
+    token = client.token(job)
+    scan(token)
+    decoded = tokens.decode(token)
+    assert decoded.job_id == "7"
+    scan(repr(decoded))
+
+
+def test_echo_provider_is_what_the_tests_think(echo: EchoProvider) -> None:
+    assert [s.name for s in echo.settings if s.secret] == ["api_key"]
