@@ -171,7 +171,7 @@ class RowResult:
     """The outcome of one row. ``row`` is 1-based as the provider counts; ``data`` is the raw row."""
 
     row: int | None = attrs.field(default=None, validator=_non_negative)
-    outcome: RowOutcome
+    outcome: RowOutcome = attrs.field(validator=attrs.validators.instance_of(RowOutcome))
     record_id: str | None = None
     error: JobError | None = None
     data: Any = None
@@ -184,7 +184,7 @@ class TableImport:
 
     key: str
     source: str | None = None
-    state: JobState
+    state: JobState = attrs.field(validator=attrs.validators.instance_of(JobState))
     provider_state: str
     progress: float | None = attrs.field(default=None, validator=_fraction)
     records: int | None = _count()
@@ -209,7 +209,7 @@ class ImportJob:
 
     provider: str
     id: str | None = None
-    state: JobState
+    state: JobState = attrs.field(validator=attrs.validators.instance_of(JobState))
     provider_state: str
     total: int | None = _count()
     processed: int | None = _count()

@@ -189,8 +189,8 @@ def test_timestamps_are_kept_in_utc(value: datetime) -> None:
     job = _job(created_at=value)
     assert job.created_at is not None
     assert job.created_at.utcoffset() == timedelta(0)
-    naive_utc = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-    assert job.created_at == naive_utc
+    in_utc = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    assert job.created_at == in_utc
 
 
 def test_raw_takes_no_part_in_equality_or_repr() -> None:
@@ -206,6 +206,15 @@ def test_rows_and_tables_become_tuples_and_failed_rows_filters() -> None:
     assert [row.row for row in job.failed_rows()] == [2]
     assert job.done
     assert not _job().done
+
+
+def test_states_and_outcomes_must_be_the_enums() -> None:
+    with pytest.raises(TypeError, match="state"):
+        _job(state="complete")
+    with pytest.raises(TypeError, match="outcome"):
+        RowResult(outcome="failed")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="state"):
+        TableImport(key="t", state="running", provider_state="w")  # type: ignore[arg-type]
 
 
 def test_models_are_frozen() -> None:
