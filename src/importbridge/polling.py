@@ -30,7 +30,7 @@ from .errors import (
     WaitError,
 )
 from .model import ImportJob, JobState
-from .schedule import Memory, PollPolicy, job_fraction, next_delay
+from .schedule import Memory, PollPolicy, job_progress, next_delay
 from .tokens import Token, decode, encode, looks_like_token
 
 if TYPE_CHECKING:
@@ -125,7 +125,14 @@ class _Watch:
 
     @property
     def done(self) -> bool:
-        return self.job is not None and self.job.done
+        """Terminal, as last seen or (from a token) as remembered: terminal states absorb."""
+        return self.state is not None and self.state.is_terminal
+
+    def latest(self) -> ImportJob | None:
+        """The last snapshot, else a stand-in carrying the state a token remembered."""
+        if self.job is not None or self.state is None:
+            return self.job
+        return self._remembered(self.state)
 
     def fetch(self) -> ImportJob | None:
         """Ask once; return the snapshot if it changed what the caller knows, else None."""
@@ -179,7 +186,7 @@ class _Watch:
                     message, previous=self.job or self._remembered(previous), snapshot=snapshot
                 )
             return None
-        self.memory.observe(at, job_fraction(snapshot))
+        self.memory.observe(at, *job_progress(snapshot))
         news = self.job is None or _signature(self.job) != _signature(snapshot)
         self.job, self.state = snapshot, snapshot.state
         return snapshot if news else None
@@ -288,7 +295,7 @@ class Poller(Iterator[ImportJob]):
 
     @property
     def job(self) -> ImportJob | None:
-        return self._watch.job
+        return self._watch.latest()
 
     @property
     def regressions(self) -> int:
@@ -306,7 +313,7 @@ class Poller(Iterator[ImportJob]):
 
     def _run(self) -> Iterator[ImportJob]:
         watch, policy = self._watch, self._watch.policy
-        if watch.done:
+        if watch.job is not None and watch.job.done:
             return
         if watch.job is not None:  # a fresh snapshot in hand: the first poll can wait its interval
             policy.sleep(watch.delay(policy.clock()))
@@ -367,7 +374,7 @@ def poll_once(client: Client, token: str, *, policy: PollPolicy | None = None) -
     watch = _watch(client, token.strip(), timeout=None, policy=policy)
     watch.fetch()
     now = watch.policy.clock()
-    job = watch.job or (watch._remembered(watch.state) if watch.state is not None else None)
+    job = watch.latest()
     if watch.done:
         return PollStep(job=job, done=True, next_poll_at=None, token=watch.token())
     if watch.exhausted(now):

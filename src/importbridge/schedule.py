@@ -30,7 +30,7 @@ from .errors import ConfigurationError
 if TYPE_CHECKING:
     from .model import ImportJob
 
-__all__ = ["Memory", "PollPolicy", "estimate_finish", "job_fraction", "next_delay"]
+__all__ = ["Memory", "PollPolicy", "estimate_finish", "job_progress", "next_delay"]
 
 
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: float | None) -> None:
@@ -125,13 +125,19 @@ class Memory:
     step: float | None = None
     last: float | None = None
 
-    def observe(self, at: float, fraction: float | None) -> None:
-        """Record one snapshot answered at ``at`` (``attempts`` is counted by whoever asks)."""
+    def observe(self, at: float, fraction: float | None, resolution: float | None = None) -> None:
+        """Record one snapshot answered at ``at`` (``attempts`` is counted by whoever asks).
+
+        ``resolution`` is the progress's known granularity (``1 / total`` for row counts);
+        without it the smallest increment seen stands in for it.
+        """
         if self.started is None:
             self.started = at
         if fraction is None:
             return
-        if self.last is not None and fraction > self.last:
+        if resolution is not None:
+            self.step = resolution
+        elif self.last is not None and fraction > self.last:
             increment = fraction - self.last
             self.step = increment if self.step is None else min(self.step, increment)
         self.last = fraction
@@ -143,13 +149,14 @@ class Memory:
             self.moved = (at, fraction)
 
 
-def job_fraction(job: ImportJob) -> float | None:
-    """How far a job is, 0..1: its ``progress``, else ``processed / total``, else unknown."""
-    if job.progress is not None:
-        return job.progress
+def job_progress(job: ImportJob) -> tuple[float | None, float | None]:
+    """How far a job is (0..1, or None) and how finely that is known (None: not known).
+
+    Row counts say it best (``processed / total``, to one row); else the provider's ``progress``.
+    """
     if job.processed is not None and job.total:
-        return min(1.0, job.processed / job.total)
-    return None
+        return min(1.0, job.processed / job.total), 1.0 / job.total
+    return job.progress, None
 
 
 def estimate_finish(memory: Memory) -> tuple[float, float] | None:

@@ -147,8 +147,7 @@ def _run(
     try:
         now = policy.clock()
         for watch in _watches(items, clients, timeout, policy):
-            if watch.done:
-                assert watch.job is not None
+            if watch.job is not None and watch.job.done:
                 yield watch.job
                 continue
             due = now + watch.delay(now) if watch.job is not None else now
@@ -178,8 +177,9 @@ def _run(
                 if news is not None and on_update is not None:
                     on_update(news)
                 if watch.done:
-                    assert watch.job is not None
-                    yield watch.job
+                    finished_job = watch.latest()
+                    assert finished_job is not None  # done implies a known state
+                    yield finished_job
                     continue
                 now = policy.clock()
                 if watch.retry_after is not None:

@@ -1,0 +1,1 @@
+"""Tests of importbridge.polling: schedules, tokens, waits, wait_all."""
