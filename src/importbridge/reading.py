@@ -1,0 +1,321 @@
+"""``PayloadReader``: read one decoded provider payload exactly, with a path in every error.
+
+Adapters (built-in and third-party) turn provider JSON into an ``ImportJob``. Each needs the
+same strictness: a count is a non-negative ``int`` (never a bool, never ``3.0``), a date parses
+as ISO-8601, a status word is one the provider documents, and every failure is a
+``PayloadError`` naming the provider, the field path (``results[3].error.code``) and the reason.
+The reader does that once, so adapters stay short tables of field names.
+
+A reader wraps one JSON object and never mutates it; unknown extra fields are ignored::
+
+    r = PayloadReader("micro", payload)
+    total = r.count("total", required=True)
+    word, state = r.status("status", STATUS_WORDS)
+    for entry in r.items("results"):         # readers for results[0], results[1], ...
+        code = entry.child("error").string("code") if entry.has("error") else None
+
+For per-row loops over thousands of entries, ``objects()`` hands back the validated list of
+raw dicts (cheap), and ``item(key, index)`` builds the path-carrying reader only on the slow
+path, to explain the first bad entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from .errors import PayloadError
+
+__all__ = ["PayloadReader"]
+
+V = TypeVar("V")
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def describe(value: object) -> str:
+    """A short, safe description of a JSON value for error messages (type and a clipped repr)."""
+    kind = _KINDS.get(type(value))
+    if kind is None:
+        kind = "object" if isinstance(value, Mapping) else type(value).__name__
+    if value is None or kind in ("object", "array"):
+        return kind
+    return f"{kind} {_clip(value)}"
+
+
+_KINDS: dict[type, str] = {
+    dict: "object",
+    list: "array",
+    tuple: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_datetime(text: str) -> datetime:
+    """ISO-8601 to an aware UTC datetime (naive means UTC). Cached: polls repeat timestamps."""
+    body = text.strip()
+    if body.endswith(("Z", "z")):
+        body = body[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(body)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    if parsed.utcoffset() == _ZERO:
+        return parsed if parsed.tzinfo is timezone.utc else parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+_ZERO = timezone.utc.utcoffset(None)
+
+
+class PayloadReader:
+    """Exact, path-aware access to one JSON object of a provider's payload.
+
+    ``provider`` names the provider in errors; ``path`` is where this object sits in the
+    whole payload (empty for the top level). Every accessor takes the field ``key``; a
+    missing field and an explicit ``null`` both read as ``None`` (the provider did not say)
+    unless ``required=True``, which turns them into a ``PayloadError``.
+    """
+
+    __slots__ = ("data", "path", "provider")
+
+    provider: str
+    path: str
+    data: Mapping[str, Any]
+
+    def __init__(self, provider: str, payload: object, path: str = "") -> None:
+        if type(payload) is not dict and not isinstance(payload, Mapping):
+            raise PayloadError(provider, path, f"expected an object, got {describe(payload)}")
+        self.provider = provider
+        self.path = path
+        self.data = payload
+
+    describe = staticmethod(describe)
+
+    def __repr__(self) -> str:
+        return f"<PayloadReader {self.provider} {self.path or '<payload>'}>"
+
+    # -- locating ---------------------------------------------------------------------------
+
+    def where(self, key: str | int | None = None) -> str:
+        """The full path of ``key`` (a field name or an array index) under this object."""
+        if key is None:
+            return self.path
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    def error(self, key: str | int | None, reason: str) -> PayloadError:
+        """A ``PayloadError`` about ``key`` of this object (return it, then ``raise`` it)."""
+        return PayloadError(self.provider, self.where(key), reason)
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present with a value other than ``null``."""
+        return self.data.get(key) is not None
+
+    def get(self, key: str) -> Any:
+        """The raw value of ``key`` (``None`` when missing), unchecked: for opaque fields."""
+        return self.data.get(key)
+
+    def first_present(self, *keys: str) -> str | None:
+        """The first of ``keys`` present and not ``null``: for fields known under several names."""
+        data = self.data
+        for key in keys:
+            if data.get(key) is not None:
+                return key
+        return None
+
+    def _missing(self, key: str, required: bool) -> None:
+        if required:
+            reason = "is null" if key in self.data else "missing required field"
+            raise self.error(key, reason)
+
+    # -- scalars ----------------------------------------------------------------------------
+
+    def count(self, key: str, *, required: bool = False) -> int | None:
+        """A non-negative integer. Booleans and floats (even ``3.0``) are rejected."""
+        value = self.data.get(key)
+        if type(value) is int and value >= 0:
+            return value
+        if value is None:
+            self._missing(key, required)
+            return None
+        if type(value) is int:
+            raise self.error(key, f"expected a non-negative integer, got {_clip(value)}")
+        raise self.error(key, f"expected a non-negative integer, got {describe(value)}")
+
+    def integer(self, key: str, *, required: bool = False) -> int | None:
+        """Any integer (negative allowed); booleans and floats are rejected."""
+        value = self.data.get(key)
+        if type(value) is int:
+            return value
+        if value is None:
+            self._missing(key, required)
+            return None
+        raise self.error(key, f"expected an integer, got {describe(value)}")
+
+    def string(self, key: str, *, required: bool = False) -> str | None:
+        """A string, as given (empty strings included)."""
+        value = self.data.get(key)
+        if type(value) is str:
+            return value
+        if value is None:
+            self._missing(key, required)
+            return None
+        raise self.error(key, f"expected a string, got {describe(value)}")
+
+    def identifier(self, key: str, *, required: bool = False) -> str | None:
+        """An id given as a string or an integer, returned as a string (booleans rejected)."""
+        value = self.data.get(key)
+        if type(value) is str:
+            return value
+        if type(value) is int:
+            return str(value)
+        if value is None:
+            self._missing(key, required)
+            return None
+        raise self.error(key, f"expected a string or integer id, got {describe(value)}")
+
+    def boolean(self, key: str, *, required: bool = False) -> bool | None:
+        """``true`` or ``false``; no truthy strings or numbers."""
+        value = self.data.get(key)
+        if value is True or value is False:
+            return value
+        if value is None:
+            self._missing(key, required)
+            return None
+        raise self.error(key, f"expected a boolean, got {describe(value)}")
+
+    def datetime(self, key: str, *, required: bool = False) -> datetime | None:
+        """An ISO-8601 date-time string as an aware UTC datetime; a naive one is taken as UTC."""
+        value = self.data.get(key)
+        if type(value) is str:
+            try:
+                return _parse_datetime(value)
+            except (ValueError, OverflowError):
+                raise self.error(key, f"date-time {_clip(value)} does not parse as ISO-8601") from None
+        if value is None:
+            self._missing(key, required)
+            return None
+        raise self.error(key, f"expected an ISO-8601 date-time string, got {describe(value)}")
+
+    def percent(self, key: str, *, required: bool = False) -> float | None:
+        """A percentage from 0 to 100 (integer, number or numeric string) as a fraction 0..1.
+
+        Numeric strings are plain decimals (``"42"``, ``"99.5"``, ``"1e2"``); ``"nan"``,
+        ``"inf"``, ``"1_0"`` and values outside 0..100 are rejected.
+        """
+        value: Any = self.data.get(key)
+        kind = type(value)
+        if kind is int:
+            if 0 <= value <= 100:
+                return float(value) / 100
+        elif kind is float:
+            if 0.0 <= value <= 100.0:  # False for NaN
+                return float(value) / 100
+        elif kind is str:
+            text = value.strip()
+            if _NUMBER.fullmatch(text) is None:
+                raise self.error(key, f"expected a percentage, got {describe(value)}")
+            number = float(text)
+            if 0.0 <= number <= 100.0:
+                return number / 100
+        elif value is None:
+            self._missing(key, required)
+            return None
+        else:
+            raise self.error(key, f"expected a percentage, got {describe(value)}")
+        raise self.error(key, f"percentage {_clip(value)} is outside 0..100")
+
+    def status(self, key: str, table: Mapping[str, V]) -> tuple[str, V]:
+        """A status word (required) and what ``table`` maps it to; unknown words list the known."""
+        value = self.data.get(key)
+        if type(value) is str:
+            try:
+                return value, table[value]
+            except KeyError:
+                pass
+            reason = f"unknown status word {_clip(value)}"
+        elif value is None:
+            reason = "is null" if key in self.data else "missing required field"
+            reason += " (a status word)"
+        else:
+            reason = f"expected a status word, got {describe(value)}"
+        known = ", ".join(sorted(table))
+        raise self.error(key, f"{reason}; known words: {known}")
+
+    # -- nesting ----------------------------------------------------------------------------
+
+    def child(self, key: str, *, required: bool = False) -> PayloadReader | None:
+        """A reader for the nested object at ``key`` (``None`` when missing or ``null``)."""
+        value = self.data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return None
+        return PayloadReader(self.provider, value, self.where(key))
+
+    def array(self, key: str, *, required: bool = False) -> list[Any] | None:
+        """The JSON array at ``key`` as given (elements unchecked; do not mutate it)."""
+        value = self.data.get(key)
+        if type(value) is list:
+            return value
+        if value is None:
+            self._missing(key, required)
+            return None
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        raise self.error(key, f"expected an array, got {describe(value)}")
+
+    def objects(self, key: str, *, required: bool = False) -> list[Mapping[str, Any]]:
+        """The array of objects at ``key`` as raw mappings; missing or ``null`` is empty.
+
+        Every element is checked to be an object (the error names ``key[i]``); the
+        mappings themselves are the payload's own: read them, never change them.
+        """
+        values = self.array(key, required=required)
+        if not values:
+            return []
+        for index, value in enumerate(values):
+            if type(value) is not dict and not isinstance(value, Mapping):
+                raise PayloadError(
+                    self.provider, f"{self.where(key)}[{index}]", f"expected an object, got {describe(value)}"
+                )
+        return values
+
+    def items(self, key: str, *, required: bool = False) -> list[PayloadReader]:
+        """Readers for each object of the array at ``key`` (paths ``key[0]``, ``key[1]``, ...)."""
+        base = self.where(key)
+        provider = self.provider
+        return [
+            PayloadReader(provider, value, f"{base}[{index}]")
+            for index, value in enumerate(self.array(key, required=required) or ())
+        ]
+
+    def item(self, key: str, index: int) -> PayloadReader:
+        """A reader for element ``index`` of the array at ``key`` (which must exist)."""
+        values = self.array(key, required=True) or []
+        if not 0 <= index < len(values):
+            raise self.error(key, f"has no element {index}")
+        return PayloadReader(self.provider, values[index], f"{self.where(key)}[{index}]")
+
+    # -- cross-field checks -----------------------------------------------------------------
+
+    def at_most(self, key: str, value: int | None, bound_key: str, bound: int | None) -> None:
+        """Reject ``value`` (read from ``key``) when it exceeds ``bound`` (from ``bound_key``)."""
+        if value is not None and bound is not None and value > bound:
+            raise self.error(key, f"{value} exceeds {bound_key} ({bound})")
+
+
+def _clip(value: object) -> str:
+    """A repr short enough for a message (huge integers are not even converted to text)."""
+    if type(value) is int and value.bit_length() > 64:
+        return f"<{'negative ' if value < 0 else ''}integer of {value.bit_length()} bits>"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
