@@ -70,9 +70,9 @@ def normalize(payload: Any) -> ImportJob:
             succeeded = len(rows) - rejected
         if failed is None:
             failed = rejected
-    r.at_most(derived or "processed", processed, "total", total)
+    r.at_most(derived or "processed", processed, "total", total, what=derived and "results entries")
     if succeeded is not None and failed is not None:
-        r.at_most("succeeded", succeeded + failed, "total", total)
+        r.at_most("succeeded", succeeded + failed, "total", total, what="succeeded + failed")
     state = settle_state(
         reported,
         succeeded=succeeded,

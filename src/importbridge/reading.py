@@ -307,10 +307,16 @@ class PayloadReader:
 
     # -- cross-field checks -----------------------------------------------------------------
 
-    def at_most(self, key: str, value: int | None, bound_key: str, bound: int | None) -> None:
-        """Reject ``value`` (read from ``key``) when it exceeds ``bound`` (from ``bound_key``)."""
+    def at_most(
+        self, key: str, value: int | None, bound_key: str, bound: int | None, *, what: str = ""
+    ) -> None:
+        """Reject ``value`` (read from ``key``, or ``what`` it adds up) when it exceeds ``bound``.
+
+        Unknown values (``None``) pass: only counts the payload states can contradict each other.
+        """
         if value is not None and bound is not None and value > bound:
-            raise self.error(key, f"{value} exceeds {bound_key} ({bound})")
+            label = f"{what} ({value})" if what else str(value)
+            raise self.error(key, f"{label} exceeds {bound_key} ({bound})")
 
 
 def _clip(value: object) -> str:

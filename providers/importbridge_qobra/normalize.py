@@ -1,0 +1,337 @@
+"""Qobra ``GET /v1/imports/{import_id}`` payloads -> ``ImportJob``.
+
+The body is ``{"data_import": {...}}``; one import may report several data tables ("imports
+stack"), each with its own status, progress, record count and error. The rulings applied here
+are written down in docs/providers.md (Qobra):
+
+- scheduled -> pending, started -> running; finished -> complete / partial / failed by its
+  tables (no table with an error / some / all), then settled by the counts when every table
+  without an error reports ``number_of_records``;
+- the top-level ``error`` flag (documented, missing from the docs' example) is derived from
+  the tables when missing; ``true`` with no failing table still marks a job-level failure;
+- progress is a percentage given as an int, a float or a numeric string;
+- each ``parsing_error_details`` entry is a failed row (row = line_number, data = row,
+  table = the data table key); succeeded = the sum of ``number_of_records`` over the tables
+  without an error, when any is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from importbridge import (
+    ImportJob,
+    JobError,
+    JobState,
+    PayloadReader,
+    RowOutcome,
+    RowResult,
+    TableImport,
+    settle_state,
+)
+
+__all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
+
+PROVIDER = "qobra"
+
+STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
+    {
+        "scheduled": JobState.PENDING,
+        "started": JobState.RUNNING,
+        "finished": JobState.COMPLETE,
+    }
+)
+
+#: a finished import's state before the counts settle it, by (some table failed, all failed)
+_FINISHED_BY_TABLES: Mapping[tuple[bool, bool], JobState] = MappingProxyType(
+    {
+        (False, False): JobState.COMPLETE,
+        (True, False): JobState.PARTIAL,
+        (True, True): JobState.FAILED,
+    }
+)
+
+_FAILED = RowOutcome.FAILED
+
+
+def normalize(payload: Any) -> ImportJob:
+    """Turn one Qobra import payload into an ``ImportJob`` (``raw`` is the payload)."""
+    envelope = PayloadReader(PROVIDER, payload)
+    r = envelope.child("data_import", required=True)
+    assert r is not None  # required=True raises instead
+    word, reported = r.status("status", STATUS_WORDS)
+    tables: list[TableImport] = []
+    rows: list[RowResult] = []
+    clean_records: list[int | None] = []  # number_of_records of each table without an error
+    rejected: int | None = 0
+    for table in r.items("data_tables_details", required=True):
+        parsed, table_rows, listed = _table(table)
+        tables.append(parsed)
+        rows.extend(table_rows)
+        if parsed.error is None:
+            clean_records.append(parsed.records)
+        elif not listed:
+            rejected = None  # a failing table that does not list its lines: count unknown
+        elif rejected is not None:
+            rejected += len(table_rows)
+    failing = len(tables) - len(clean_records)
+    flag = r.boolean("error")
+    has_error = bool(failing) if flag is None else flag or bool(failing)
+    known = [records for records in clean_records if records is not None]
+    succeeded = sum(known) if known else None
+    if reported is JobState.COMPLETE:
+        reported = _FINISHED_BY_TABLES[has_error, bool(tables) and failing == len(tables)]
+        if len(known) == len(clean_records):  # every landed count is known: the counts decide
+            reported = settle_state(reported, succeeded=succeeded or 0, failed=rejected, job_error=has_error)
+    return ImportJob(
+        provider=PROVIDER,
+        id=r.identifier("id", required=True),
+        state=reported,
+        provider_state=word,
+        succeeded=succeeded,
+        failed=rejected,
+        progress=r.percent("progress", required=True),
+        created_at=r.datetime("created_at", required=True),
+        started_at=r.datetime("launched_at"),
+        finished_at=r.datetime("finished_at"),
+        error=_job_error(tables) if has_error else None,
+        rows=rows,
+        rows_complete=reported.is_terminal and not has_error,
+        tables=tables,
+        raw=payload,
+    )
+
+
+def _job_error(tables: list[TableImport]) -> JobError:
+    """The job-level error: the first failing table's, or an empty one when only the flag says so."""
+    return next((table.error for table in tables if table.error is not None), JobError())
+
+
+def _table(t: PayloadReader) -> tuple[TableImport, list[RowResult], bool]:
+    """One ``data_tables_details`` entry: its TableImport, its failed rows, whether it lists them."""
+    word, reported = t.status("status", STATUS_WORDS)
+    key = t.string("data_table_key") or ""
+    records = t.count("number_of_records")
+    problem = t.child("error")
+    error: JobError | None = None
+    rows: list[RowResult] = []
+    listed = False
+    if problem is not None:
+        error = JobError(code=problem.string("title"), message=problem.string("description"))
+        listed = problem.has("parsing_error_details")
+        rows = _failed_lines(problem, error.code, key or None)
+    if reported is JobState.COMPLETE:
+        reported = settle_state(
+            reported,
+            succeeded=records,
+            failed=len(rows) if listed else None,
+            job_error=error is not None,
+        )
+    table = TableImport(
+        key=key,
+        source=t.string("type", required=True),
+        state=reported,
+        provider_state=word,
+        progress=t.percent("progress", required=True),
+        records=records,
+        error=error,
+    )
+    return table, rows, listed
+
+
+def _failed_lines(problem: PayloadReader, code: str | None, table: str | None) -> list[RowResult]:
+    """``parsing_error_details`` as failed rows; the loop checks exact types inline and reads
+    an odd entry through its reader, which names the bad field."""
+    rows: list[RowResult] = []
+    append = rows.append
+    for index, line in enumerate(problem.objects("parsing_error_details")):
+        number = line.get("line_number")
+        details = line.get("details")
+        if (number is None or (type(number) is int and number >= 0)) and (
+            details is None or type(details) is str
+        ):
+            append(
+                RowResult(
+                    row=number,
+                    outcome=_FAILED,
+                    error=JobError(code=code, message=details),
+                    data=line.get("row"),
+                    table=table,
+                )
+            )
+        else:
+            entry = problem.item("parsing_error_details", index)
+            append(
+                RowResult(
+                    row=entry.count("line_number"),
+                    outcome=_FAILED,
+                    error=JobError(code=code, message=entry.string("details")),
+                    data=entry.get("row"),
+                    table=table,
+                )
+            )
+    return rows
+
+
+# The docs' example (OpenAPI ``ImportModelResponseSuccessExample``), as JSON.
+DOCS_EXAMPLE: dict[str, Any] = {
+    "data_import": {
+        "id": "647a13fe875af4b4eb7133c2",
+        "created_at": "2024-06-25T09:58:32Z",
+        "launched_at": "2024-06-25T10:03:27Z",
+        "finished_at": "2024-06-25T10:14:12Z",
+        "status": "finished",
+        "progress": 100,
+        "data_tables_details": [
+            {
+                "type": "api",
+                "status": "finished",
+                "data_table_key": "companies",
+                "progress": 100,
+                "number_of_records": 122,
+                "error": None,
+            },
+            {
+                "type": "api",
+                "status": "finished",
+                "data_table_key": "opportunities",
+                "progress": 100,
+                "number_of_records": None,
+                "error": {
+                    "title": "ParsingError",
+                    "description": "Can't parse 'AAAAA' as float for user attribute amount",
+                    "parsing_error_details": [
+                        {
+                            "line_number": 1,
+                            "row": {
+                                "id": "1",
+                                "name": "Great opportunity",
+                                "user": "user@example.fr",
+                                "amount": "AAAAA",
+                            },
+                            "details": "ValueError: could not convert string to float: 'AAAAA'",
+                        }
+                    ],
+                },
+            },
+        ],
+    }
+}
+
+SAMPLES: tuple[Any, ...] = (
+    DOCS_EXAMPLE,
+    # scheduled (debounced): nothing launched yet, progress as the declared string type
+    {
+        "data_import": {
+            "id": "665f1b2c3d4e5f6a7b8c9d01",
+            "created_at": "2024-06-25T09:58:32Z",
+            "launched_at": None,
+            "finished_at": None,
+            "status": "scheduled",
+            "progress": "0",
+            "error": False,
+            "data_tables_details": [
+                {"type": "api", "status": "scheduled", "data_table_key": "deals", "progress": "0"}
+            ],
+        }
+    },
+    # started, two stacked tables at different stages, float progress
+    {
+        "data_import": {
+            "id": "665f1b2c3d4e5f6a7b8c9d02",
+            "created_at": "2024-06-25T09:58:32Z",
+            "launched_at": "2024-06-25T10:03:27Z",
+            "finished_at": None,
+            "status": "started",
+            "progress": 62.5,
+            "error": False,
+            "data_tables_details": [
+                {
+                    "type": "api",
+                    "status": "finished",
+                    "data_table_key": "companies",
+                    "progress": 100,
+                    "number_of_records": 40,
+                    "error": None,
+                },
+                {
+                    "type": "csv",
+                    "status": "started",
+                    "data_table_key": "deals",
+                    "progress": "25",
+                    "number_of_records": None,
+                    "error": None,
+                },
+            ],
+        }
+    },
+    # finished cleanly, error flag stated
+    {
+        "data_import": {
+            "id": "665f1b2c3d4e5f6a7b8c9d03",
+            "created_at": "2024-06-25T09:58:32Z",
+            "launched_at": "2024-06-25T10:03:27Z",
+            "finished_at": "2024-06-25T10:04:02Z",
+            "status": "finished",
+            "progress": "100",
+            "error": False,
+            "data_tables_details": [
+                {
+                    "type": "integration",
+                    "status": "finished",
+                    "data_table_key": "users",
+                    "progress": "100",
+                    "number_of_records": 12,
+                    "error": None,
+                }
+            ],
+        }
+    },
+    # finished, every table failed: one with parsing details, one without
+    {
+        "data_import": {
+            "id": "665f1b2c3d4e5f6a7b8c9d04",
+            "created_at": "2024-06-25T09:58:32Z",
+            "launched_at": "2024-06-25T10:03:27Z",
+            "finished_at": "2024-06-25T10:03:40Z",
+            "status": "finished",
+            "progress": 100,
+            "error": True,
+            "data_tables_details": [
+                {
+                    "type": "api",
+                    "status": "finished",
+                    "data_table_key": "opportunities",
+                    "progress": 100,
+                    "number_of_records": None,
+                    "error": {
+                        "title": "ParsingError",
+                        "description": "Can't parse 'soon' as date for attribute close_date",
+                        "parsing_error_details": [
+                            {
+                                "line_number": 3,
+                                "row": {"id": "3", "close_date": "soon"},
+                                "details": "ValueError: Invalid isoformat string: 'soon'",
+                            },
+                            {
+                                "line_number": 7,
+                                "row": {"id": "7", "close_date": "later"},
+                                "details": "ValueError: Invalid isoformat string: 'later'",
+                            },
+                        ],
+                    },
+                },
+                {
+                    "type": "api",
+                    "status": "finished",
+                    "data_table_key": "quotas",
+                    "progress": 100,
+                    "number_of_records": None,
+                    "error": {"title": "UnknownTable", "description": "No data table with key quotas"},
+                },
+            ],
+        }
+    },
+)

@@ -1,0 +1,277 @@
+"""TalkValue import job payloads -> ``ImportJob``.
+
+Three shapes carry the same job record: the REST body of ``GET /path/import/{id}`` (the record
+itself), the CLI's ``--json`` envelope ``{"data": {...}}``, and integration imports, which
+name three fields ``totalCount`` / ``processedCount`` / ``startedAt`` instead of ``totalRows``
+/ ``processedRows`` / ``processStartedAt``. The rulings applied here are written down in
+docs/providers.md (TalkValue):
+
+- PENDING -> pending, RUNNING -> running; COMPLETED / PARTIAL_SUCCESS / FAILED settled by the
+  counts (the word FAILED counts as a job-level failure);
+- new / updated / duplicated / skip / failed counts -> created / updated / duplicates /
+  skipped / failed; succeeded = their sum when all four landed buckets are known;
+- ``failedRows`` (a sample) are failed rows (row = rowNum, data = rawValue);
+  ``rows_complete`` only on a finished job whose ``failedRows`` number ``failedCount``;
+- progress = processed / total; counts must not exceed the total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from importbridge import (
+    ImportJob,
+    JobError,
+    JobState,
+    PayloadReader,
+    RowOutcome,
+    RowResult,
+    settle_state,
+)
+
+__all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
+
+PROVIDER = "talkvalue"
+
+STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
+    {
+        "PENDING": JobState.PENDING,
+        "RUNNING": JobState.RUNNING,
+        "COMPLETED": JobState.COMPLETE,
+        "PARTIAL_SUCCESS": JobState.PARTIAL,
+        "FAILED": JobState.FAILED,
+    }
+)
+
+#: contract field -> the payload's names for it, REST name first (integration imports' second)
+FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "id": ("id", "importJobId"),
+        "total": ("totalRows", "totalCount"),
+        "processed": ("processedRows", "processedCount"),
+        "created": ("newCount",),
+        "updated": ("updatedCount",),
+        "duplicates": ("duplicatedCount",),
+        "skipped": ("skipCount",),
+        "failed": ("failedCount",),
+        "started_at": ("processStartedAt", "startedAt"),
+        "finished_at": ("completedAt",),
+    }
+)
+
+_COUNTS = ("total", "processed", "created", "updated", "duplicates", "skipped", "failed")
+_LANDED = ("created", "updated", "duplicates", "skipped")
+_FAILED = RowOutcome.FAILED
+
+
+def normalize(payload: Any) -> ImportJob:
+    """Turn one TalkValue import job (REST body or CLI envelope) into an ``ImportJob``."""
+    r = _record(PayloadReader(PROVIDER, payload))
+    word, reported = r.status("status", STATUS_WORDS)
+    counts = {name: r.count(_name(r, name)) for name in _COUNTS}
+    total = counts["total"]
+    landed = [count for count in (counts[name] for name in _LANDED) if count is not None]
+    succeeded = sum(landed) if len(landed) == len(_LANDED) else None
+    failed = counts["failed"]
+    r.at_most(_name(r, "processed"), counts["processed"], _name(r, "total"), total)
+    if succeeded is not None and failed is not None:
+        what = "new + updated + duplicated + skip + failed counts"
+        r.at_most("failedCount", succeeded + failed, _name(r, "total"), total, what=what)
+    state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is JobState.FAILED)
+    rows = _failed_rows(r)
+    return ImportJob(
+        provider=PROVIDER,
+        id=r.identifier(_name(r, "id")),
+        state=state,
+        provider_state=word,
+        total=total,
+        processed=counts["processed"],
+        succeeded=succeeded,
+        failed=failed,
+        created=counts["created"],
+        updated=counts["updated"],
+        duplicates=counts["duplicates"],
+        skipped=counts["skipped"],
+        progress=_progress(counts["processed"], total, state),
+        started_at=r.datetime(_name(r, "started_at")),
+        finished_at=r.datetime(_name(r, "finished_at")),
+        rows=rows,
+        rows_complete=state.is_terminal and failed is not None and len(rows) == failed,
+        mode=r.string("mode"),
+        file_name=r.string("fileName"),
+        raw=payload,
+    )
+
+
+def _record(r: PayloadReader) -> PayloadReader:
+    """The job record: the payload itself, or the CLI envelope's ``data``."""
+    if "status" not in r.data and "data" in r.data:
+        record = r.child("data", required=True)
+        assert record is not None  # required=True raises instead
+        return record
+    return r
+
+
+def _name(r: PayloadReader, field: str) -> str:
+    """Which payload name carries ``field`` here (the REST one when neither is present)."""
+    names = FIELDS[field]
+    return r.first_present(*names) or names[0]
+
+
+def _progress(processed: int | None, total: int | None, state: JobState) -> float | None:
+    """processed / total; a finished import of zero rows is done (1.0), else unknown."""
+    if total:
+        return None if processed is None else processed / total
+    return 1.0 if total == 0 and state.is_terminal else None
+
+
+def _failed_rows(r: PayloadReader) -> tuple[RowResult, ...]:
+    """``failedRows`` as failed rows; exact types inline, anything odd read through a reader."""
+    rows: list[RowResult] = []
+    append = rows.append
+    for index, entry in enumerate(r.objects("failedRows")):
+        number = entry.get("rowNum")
+        code = entry.get("errorCode")
+        message = entry.get("errorMessage")
+        if (
+            (number is None or (type(number) is int and number >= 0))
+            and (code is None or type(code) is str)
+            and (message is None or type(message) is str)
+        ):
+            error = JobError(code=code, message=message)
+        else:
+            item = r.item("failedRows", index)
+            number = item.count("rowNum")
+            error = JobError(code=item.string("errorCode"), message=item.string("errorMessage"))
+        append(RowResult(row=number, outcome=_FAILED, error=error, data=entry.get("rawValue")))
+    return tuple(rows)
+
+
+# The docs' example: ``talkvalue path import get 4218 --json``.
+DOCS_EXAMPLE: dict[str, Any] = {
+    "data": {
+        "id": 4218,
+        "status": "PARTIAL_SUCCESS",
+        "mode": "UPDATE",
+        "fileName": "registrants.csv",
+        "totalRows": 1247,
+        "processedRows": 1247,
+        "newCount": 1100,
+        "updatedCount": 120,
+        "duplicatedCount": 22,
+        "skipCount": 0,
+        "failedCount": 5,
+        "failedRows": [
+            {
+                "rowNum": 47,
+                "errorCode": "INVALID_EMAIL",
+                "errorMessage": "Email could not be parsed",
+                "rawValue": "alice@@acme.com",
+            }
+        ],
+        "processStartedAt": "2026-05-15T10:42:01Z",
+        "completedAt": "2026-05-15T10:43:27Z",
+    }
+}
+
+SAMPLES: tuple[Any, ...] = (
+    DOCS_EXAMPLE,
+    # the REST body of the same job (not wrapped)
+    DOCS_EXAMPLE["data"],
+    # the answer to POST /path/import
+    {"importJobId": 4219, "status": "PENDING"},
+    # queued, counts all zero
+    {
+        "id": 4219,
+        "status": "PENDING",
+        "mode": "SKIP",
+        "fileName": "leads.csv",
+        "totalRows": 300,
+        "processedRows": 0,
+        "newCount": 0,
+        "updatedCount": 0,
+        "duplicatedCount": 0,
+        "skipCount": 0,
+        "failedCount": 0,
+        "failedRows": [],
+    },
+    # running, through the CLI envelope
+    {
+        "data": {
+            "id": 4219,
+            "status": "RUNNING",
+            "mode": "SKIP",
+            "fileName": "leads.csv",
+            "totalRows": 300,
+            "processedRows": 120,
+            "newCount": 80,
+            "updatedCount": 0,
+            "duplicatedCount": 3,
+            "skipCount": 35,
+            "failedCount": 2,
+            "failedRows": [
+                {
+                    "rowNum": 9,
+                    "errorCode": "INVALID_EMAIL",
+                    "errorMessage": "Email could not be parsed",
+                    "rawValue": "bob(at)example.com",
+                },
+            ],
+            "processStartedAt": "2026-05-15T11:00:02Z",
+        }
+    },
+    # completed, every failed row listed (none)
+    {
+        "id": 4219,
+        "status": "COMPLETED",
+        "mode": "SKIP",
+        "fileName": "leads.csv",
+        "totalRows": 300,
+        "processedRows": 300,
+        "newCount": 200,
+        "updatedCount": 0,
+        "duplicatedCount": 10,
+        "skipCount": 90,
+        "failedCount": 0,
+        "failedRows": [],
+        "processStartedAt": "2026-05-15T11:00:02Z",
+        "completedAt": "2026-05-15T11:01:30Z",
+    },
+    # failed before any row landed: every failed row listed
+    {
+        "id": 4220,
+        "status": "FAILED",
+        "mode": "UPDATE",
+        "fileName": "broken.csv",
+        "totalRows": 2,
+        "processedRows": 2,
+        "newCount": 0,
+        "updatedCount": 0,
+        "duplicatedCount": 0,
+        "skipCount": 0,
+        "failedCount": 2,
+        "failedRows": [
+            {"rowNum": 1, "errorCode": "MISSING_EMAIL", "errorMessage": "Email is required", "rawValue": ""},
+            {"rowNum": 2, "errorCode": "MISSING_EMAIL", "errorMessage": "Email is required", "rawValue": ""},
+        ],
+        "processStartedAt": "2026-05-15T11:05:00Z",
+        "completedAt": "2026-05-15T11:05:01Z",
+    },
+    # an integration import: totalCount / processedCount / startedAt
+    {
+        "id": 88,
+        "status": "COMPLETED",
+        "mode": "UPDATE",
+        "totalCount": 50,
+        "processedCount": 50,
+        "newCount": 45,
+        "updatedCount": 5,
+        "duplicatedCount": 0,
+        "skipCount": 0,
+        "failedCount": 0,
+        "startedAt": "2026-05-15T12:00:00Z",
+        "completedAt": "2026-05-15T12:00:09Z",
+    },
+)
