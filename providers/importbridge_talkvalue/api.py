@@ -212,6 +212,7 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
     )
     try:
         response.raw.decode_content = True
+        response.raw.auto_close = False  # let the text wrapper see EOF instead of a closed file
         lines = io.TextIOWrapper(response.raw, encoding=response.encoding or "utf-8", newline="")  # type: ignore[type-var]
         yield from parse_export(csv.reader(lines))
     finally:

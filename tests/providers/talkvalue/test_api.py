@@ -1,0 +1,180 @@
+"""TalkValue's requests against the sandbox over real HTTP: CSV upload, analyze, import, failed export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import importbridge
+from importbridge import AuthenticationError, ConfigurationError, JobNotFound, JobState, ProviderError
+
+pytestmark = pytest.mark.importbridge_sandbox(rate_limit=None)
+
+FAST = importbridge.RetryPolicy(base=0.01, cap=0.05, sleep=lambda _: None)
+
+
+@pytest.fixture
+def talkvalue(importbridge_sandbox) -> Iterator[importbridge.ImportClient]:
+    with importbridge.connect(
+        "talkvalue", retry=FAST, **importbridge_sandbox.settings("talkvalue")
+    ) as client:
+        yield client
+
+
+def people(n: int, bad: dict[int, str] | None = None) -> list[dict[str, str]]:
+    rows = [{"email": f"p{i}@example.com", "first_name": f"P{i}", "company": "Acme"} for i in range(1, n + 1)]
+    for number, email in (bad or {}).items():
+        rows[number - 1]["email"] = email
+    return rows
+
+
+def finished(
+    client: importbridge.ImportClient, sb: importbridge.sandbox.Sandbox, job_id: str
+) -> importbridge.ImportJob:
+    sb.clock.advance(3600)
+    return client.get(job_id)
+
+
+def test_a_clean_import_completes(talkvalue, importbridge_sandbox) -> None:
+    job = talkvalue.submit(people(20), source_id=7)
+    assert job.id
+    assert job.mode == "UPDATE"
+    done = finished(talkvalue, importbridge_sandbox, job.id)
+    assert (done.state, done.created, done.failed) == (JobState.COMPLETE, 20, 0)
+    assert list(talkvalue.failed_rows(done)) == []
+    assert importbridge_sandbox.state()["talkvalue"]["records"] == 20
+
+
+def test_bad_emails_stream_out_of_the_failed_export(talkvalue, importbridge_sandbox) -> None:
+    job = talkvalue.submit(people(30, bad={4: "nope", 17: ""}), source_id=7)
+    done = finished(talkvalue, importbridge_sandbox, job.id)
+    assert (done.state, done.failed) == (JobState.PARTIAL, 2)
+    failed = list(talkvalue.failed_rows(done))
+    assert [(row.row, row.error.code) for row in failed] == [(4, "INVALID_EMAIL"), (17, "MISSING_EMAIL")]
+    assert failed[0].data["first_name"] == "P4"
+    assert all(row.outcome.value == "failed" for row in failed)
+
+
+def test_skip_mode_counts_matches_as_skipped(talkvalue, importbridge_sandbox) -> None:
+    first = talkvalue.submit(people(3), source_id=1)
+    finished(talkvalue, importbridge_sandbox, first.id)
+    again = talkvalue.submit(people(3), source_id=1, mode="skip")
+    done = finished(talkvalue, importbridge_sandbox, again.id)
+    assert (done.mode, done.skipped, done.created) == ("SKIP", 3, 0)
+
+
+def test_column_mappings(talkvalue, importbridge_sandbox) -> None:
+    rows = [{"Work Email": "a@example.com", "notes": "vip", "Name": "Ann"}]
+    with pytest.raises(ConfigurationError, match="'Work Email', 'notes'"):
+        talkvalue.submit(rows, source_id=1)
+    job = talkvalue.submit(rows, source_id=1, column_mappings={"Work Email": "EMAIL", "notes": None})
+    assert finished(talkvalue, importbridge_sandbox, job.id).created == 1
+    with pytest.raises(ConfigurationError, match="unknown target fields"):
+        talkvalue.submit(rows, source_id=1, column_mappings={"Work Email": "E-MAIL"})
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "source_id"),
+        ({"source_id": "x"}, "source_id"),
+        ({"source_id": 1, "mode": "MERGE"}, "mode"),
+        ({"source_id": 1, "table": "t"}, "unknown submit option"),
+    ],
+)
+def test_options_are_checked_before_sending(talkvalue, importbridge_sandbox, options, message) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        talkvalue.submit(people(1), **options)
+    with pytest.raises(ConfigurationError, match="at least one row"):
+        talkvalue.submit([], source_id=1)
+    assert importbridge_sandbox.state()["talkvalue"]["files_analyzed"] == 0
+
+
+def test_errors_are_problem_details(talkvalue, importbridge_sandbox) -> None:
+    with pytest.raises(JobNotFound):
+        talkvalue.get("999999")
+    settings = importbridge_sandbox.settings("talkvalue") | {"token": "wrong"}
+    with (
+        importbridge.connect("talkvalue", **settings) as client,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        client.submit(people(1), source_id=1)
+    assert caught.value.code
+
+
+def test_problem_detail_parsing() -> None:
+    from importbridge_talkvalue import api
+
+    problem = {
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "sourceId is required",
+        "errorCode": "INVALID_BODY",
+        "messageKey": "error.invalidBody",
+    }
+    assert api.error_message(400, problem) == ("sourceId is required", "INVALID_BODY")
+    assert api.error_message(401, {"title": "Unauthorized", "messageKey": "error.unauthorized"}) == (
+        "Unauthorized",
+        "error.unauthorized",
+    )
+    assert api.error_message(502, "<html>bad gateway</html>") == ("<html>bad gateway</html>", None)
+
+
+# -- the pieces: export parsing and the streamed multipart body ------------------------------
+
+cells = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
+
+
+@given(st.lists(st.tuples(st.integers(1, 10**6), cells, cells, cells, cells), max_size=30))
+def test_export_rows_round_trip(rows) -> None:
+    from importbridge_talkvalue import api
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["rowNum", "errorCode", "errorMessage", "rawValue", "email"])
+    writer.writerows(rows)
+    parsed = list(api.parse_export(csv.reader(io.StringIO(out.getvalue(), newline=""))))
+    assert [(r.row, r.error.code or "", r.error.message or "", r.data["email"]) for r in parsed] == [
+        (n, code, message, email) for n, code, message, _, email in rows
+    ]
+
+
+def test_export_without_extra_columns_keeps_the_raw_value() -> None:
+    from importbridge_talkvalue import api
+
+    lines = ["row_number,error_code,error_message,raw_value", "3,INVALID_EMAIL,bad,x@@y", "x,,,", ""]
+    (first, second) = api.parse_export(csv.reader(lines))
+    assert (first.row, first.error.code, first.data) == (3, "INVALID_EMAIL", "x@@y")
+    assert (second.row, second.error.code, second.data) == (None, None, "")
+
+
+@given(st.binary(max_size=5000), st.lists(st.integers(1, 700), min_size=1, max_size=50))
+def test_the_multipart_body_reads_the_same_in_any_block_sizes(content, sizes) -> None:
+    from importbridge_talkvalue.upload import MultipartFile
+
+    body = MultipartFile("file", "a.csv", io.BytesIO(content), len(content), "text/csv")
+    whole = body.read()
+    assert len(whole) == len(body)
+    assert content in whole
+    body.seek(0)
+    pieces = []
+    for size in sizes * (len(whole) // max(sum(sizes), 1) + 1):
+        pieces.append(body.read(size))
+    pieces.append(body.read())
+    assert b"".join(pieces) == whole
+
+
+def test_the_provider_refuses_a_wrong_file_key(talkvalue) -> None:
+    with pytest.raises(ProviderError) as caught:
+        talkvalue.connection.transport.request(
+            "POST", "/path/import", json={"fileKey": "nope", "sourceId": 1}
+        )
+    assert caught.value.status in (400, 404)
