@@ -1,0 +1,107 @@
+"""run(): settings and env derived from each provider's Settings; the command; the pytest fixture."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import requests
+
+import importbridge
+from importbridge import sandbox
+
+ENV_NAMES = {
+    "MICRO_BASE_URL", "MICRO_API_KEY", "MICRO_TEAM_ID", "QOBRA_BASE_URL", "QOBRA_API_KEY",
+    "TALKVALUE_API_URL", "TALKVALUE_TOKEN",
+}
+
+
+def test_settings_cover_every_provider_setting(sb: sandbox.Sandbox) -> None:
+    for name in ("micro", "qobra", "talkvalue"):
+        provider = importbridge.get_provider(name)
+        assert set(sb.settings(name)) == {setting.name for setting in provider.settings}
+    assert sb.settings("micro")["base_url"] == sb.url + "/micro"
+    assert sb.settings("qobra")["base_url"] == sb.url + "/qobra/v1"
+    assert sb.settings("talkvalue")["base_url"] == sb.url + "/talkvalue"
+    assert set(sb.env) == ENV_NAMES
+    assert sb.env["MICRO_TEAM_ID"] == sb.settings("micro")["team_id"]
+
+
+def test_secrets_are_fresh_per_run_and_never_in_state() -> None:
+    with sandbox.run(seed=3) as first, sandbox.run(seed=3) as second:
+        assert first.env["MICRO_API_KEY"] != second.env["MICRO_API_KEY"]
+        assert first.env["MICRO_TEAM_ID"] == second.env["MICRO_TEAM_ID"]  # seeded, not secret
+        state = requests.get(f"{first.url}/_sandbox/state").text
+        for name in ("MICRO_API_KEY", "QOBRA_API_KEY", "TALKVALUE_TOKEN"):
+            assert first.env[name] not in state
+
+
+def test_unknown_names_are_clear_errors(sb: sandbox.Sandbox) -> None:
+    with pytest.raises(importbridge.UnknownProviderError, match="nope"):
+        sb.settings("nope")
+    with pytest.raises(importbridge.UnknownProviderError, match="nope"):
+        sandbox.run(providers=["nope"])
+    with pytest.raises(TypeError, match="warp"):
+        sb.configure(warp=9)
+    with pytest.raises(ValueError, match="speed"):
+        sb.configure(speed=0)
+
+
+def test_providers_limits_the_mounts() -> None:
+    with sandbox.run(providers=["qobra"]) as running:
+        assert set(running.simulators) == {"qobra"}
+        assert set(running.env) == {"QOBRA_BASE_URL", "QOBRA_API_KEY"}
+
+
+def test_a_third_party_simulator_mounts_without_a_provider() -> None:
+    class Echo(sandbox.Simulator):
+        def routes(self, router: sandbox.Router) -> None:
+            router.add("GET", "/echo/{word}",
+                       lambda request: sandbox.Response.json(200, dict(request.params)))
+
+    with sandbox.run(simulators={"echo": Echo}) as running:
+        assert running.settings("echo") == {"base_url": running.url + "/echo"}
+        assert requests.get(running.url + "/echo/echo/hi").json() == {"word": "hi"}
+        assert running.state()["echo"]["requests"] == 1
+
+
+def test_the_command_prints_exports_and_stops_on_sigterm() -> None:
+    code = "import sys; from importbridge.cli import main; sys.exit(main())"
+    try:
+        import importbridge.cli  # noqa: F401
+    except ImportError:
+        code = (
+            "import argparse, sys; from importbridge.sandbox import command; p = argparse.ArgumentParser();"
+            " command.add_arguments(p); sys.exit(command.run_command(p.parse_args(sys.argv[2:])))"
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "sandbox", "--port", "0", "--seed", "5", "--speed", "100"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(len(ENV_NAMES))]
+        exported = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines)
+        assert set(exported) == ENV_NAMES
+        base = exported["QOBRA_BASE_URL"]
+        answer = requests.get(base + "/imports/x", headers={"X-API-Key": exported["QOBRA_API_KEY"]})
+        assert answer.status_code == 404
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+
+
+@pytest.mark.importbridge_sandbox(frozen=True, speed=10, report_progress=False)
+def test_the_pytest_fixture_takes_marker_options(importbridge_sandbox: Any) -> None:
+    assert importbridge_sandbox.clock.frozen
+    assert importbridge_sandbox.config.speed == 10
+    assert importbridge_sandbox.config.report_progress is False
+
+
+def test_the_session_fixture_serves(importbridge_sandbox_session: Any) -> None:
+    assert requests.get(importbridge_sandbox_session.url + "/_sandbox/state").status_code == 200
