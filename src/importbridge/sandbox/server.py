@@ -109,7 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "slow":
             time.sleep(app.faults.slow_seconds)
         if fault == "truncated":
-            response.body = response.body[: len(response.body) // 2]
+            # a copy: the simulator may keep ``response`` (an idempotent replay must stay whole)
+            response = Response(status=response.status, body=response.body[: len(response.body) // 2],
+                                headers=dict(response.headers))
         self._write(response)
 
     def _answer_internal(self, path: str, query: str, headers: dict[str, str]) -> None:
