@@ -310,11 +310,18 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
             ) from None
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload)
+            payload = json.loads(payload, parse_constant=_not_json_constant)
         except json.JSONDecodeError as exc:
             raise PayloadError(
                 adapter.name, "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
+        except ValueError as exc:  # from _not_json_constant
+            raise PayloadError(adapter.name, "", f"not JSON: {exc}") from None
         except RecursionError:
             raise PayloadError(adapter.name, "", "not JSON: nested too deeply") from None
     return adapter.normalize(payload)
+
+
+def _not_json_constant(name: str) -> object:
+    """Python's json accepts NaN and Infinity; JSON does not, and no provider sends them."""
+    raise ValueError(f"{name} is not a JSON value")

@@ -412,7 +412,14 @@ def test_normalize_decodes_text_and_bytes(notebook: Notebook) -> None:
     assert importbridge.normalize("notebook-test", '{"status": "ok"}') == expected
     assert importbridge.normalize("notebook-test", b'{"status": "ok"}') == expected
     assert importbridge.normalize("notebook-test", memoryview(b'{"status": "ok"}')) == expected
-    for bad, reason in [(b"\xff{}", "not UTF-8"), ("{", "not JSON"), ("[" * 100_000, "not JSON")]:
+    bad_inputs = [
+        (b"\xff{}", "not UTF-8"),
+        ("{", "not JSON"),
+        ("[" * 100_000, "not JSON"),
+        ('{"status": NaN}', "NaN is not a JSON value"),
+        (b"[-Infinity]", "-Infinity is not a JSON value"),
+    ]
+    for bad, reason in bad_inputs:
         with pytest.raises(PayloadError, match=reason) as info:
             importbridge.normalize("notebook-test", bad)
         assert info.value.provider == "notebook-test"

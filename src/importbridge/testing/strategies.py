@@ -25,21 +25,26 @@ from importbridge import ImportJob, JobError, JobState, RowOutcome, RowResult, T
 
 __all__ = [
     "EXTRA_KEY_PREFIX",
+    "Path",
     "datetimes",
     "dropped_keys",
     "extra_fields",
     "import_jobs",
+    "integer_paths",
     "invalid_utf8",
     "job_errors",
     "json_values",
     "non_objects",
+    "number_swaps",
     "provider_names",
+    "replace_at",
     "replace_word_everywhere",
     "replaced_values",
     "row_results",
     "table_imports",
     "truncated_json",
     "unknown_status_words",
+    "wrong_number_swaps",
     "wrong_numbers",
     "wrong_values",
 ]
@@ -249,7 +254,8 @@ def replaced_values(payload: Any) -> st.SearchStrategy[Any]:
     return st.builds(lambda path, new: _with(payload, path, new), st.sampled_from(paths), wrong_values())
 
 
-def _number_swaps(number: int) -> st.SearchStrategy[Any]:
+def number_swaps(number: int) -> st.SearchStrategy[Any]:
+    """What a sloppy sender puts where ``number`` belongs: bools, floats, negatives, huge ints..."""
     return st.one_of(
         st.booleans(),
         st.just(number + 0.5),
@@ -262,18 +268,33 @@ def _number_swaps(number: int) -> st.SearchStrategy[Any]:
     )
 
 
-def wrong_numbers(payload: Any) -> st.SearchStrategy[Any]:
-    """``payload`` with one integer leaf swapped for a bool, a float, a negative or huge number..."""
-    paths = [
+def integer_paths(payload: Any) -> list[Path]:
+    """Where ``payload`` holds an integer (bools excluded), as paths of keys and indexes."""
+    return [
         path
         for path in _paths(payload)
         if isinstance(_get(payload, path), int) and not isinstance(_get(payload, path), bool)
     ]
+
+
+def replace_at(payload: Any, path: Path, new: Any) -> Any:
+    """A deep copy of ``payload`` with the node at ``path`` (a non-empty path) set to ``new``."""
+    return _with(payload, path, new)
+
+
+def wrong_number_swaps(payload: Any) -> st.SearchStrategy[tuple[Path, Any]]:
+    """(path, value): an integer leaf of ``payload`` and what to put there instead."""
+    paths = integer_paths(payload)
     if not paths:
         return st.nothing()
     return st.sampled_from(paths).flatmap(
-        lambda path: _number_swaps(_get(payload, path)).map(lambda new: _with(payload, path, new))
+        lambda path: number_swaps(_get(payload, path)).map(lambda new: (path, new))
     )
+
+
+def wrong_numbers(payload: Any) -> st.SearchStrategy[Any]:
+    """``payload`` with one integer leaf swapped for a bool, a float, a negative or huge number..."""
+    return wrong_number_swaps(payload).map(lambda swap: _with(payload, *swap))
 
 
 def extra_fields(payload: Any) -> st.SearchStrategy[Any]:
