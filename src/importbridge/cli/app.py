@@ -1,0 +1,170 @@
+"""Parse the command line, run one subcommand, and turn its outcome into an exit status.
+
+Every error ends as one line on stderr (``importbridge: error: ...``) and a documented exit
+code; a traceback only with ``IMPORTBRIDGE_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from .commands import COMMANDS, Command, find
+from .exits import ExitCode, exit_code_for_error
+
+__all__ = ["Parser", "build_parser", "main"]
+
+PROG = "importbridge"
+ENV_DEBUG = "IMPORTBRIDGE_DEBUG"
+
+EPILOG = """\
+exit codes:
+  0  complete (or the command printed no finished job)
+  1  failed: nothing landed
+  2  usage error: bad arguments, unknown provider, unreadable file or payload
+  3  partial: some rows landed, some were rejected
+  4  timed out: the resume token is printed on stderr
+  5  provider, network or configuration error
+
+Settings come from each provider's environment variables (see `importbridge providers`).
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _common_options() -> Parser:
+    common = Parser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", help="print JSON (one document per job; JSON lines for streams)"
+    )
+    return common
+
+
+def _load(command: Command, attribute: str) -> Callable[..., Any]:
+    module = importlib.import_module(command.module)
+    function: Callable[..., Any] = getattr(module, attribute)
+    return function
+
+
+def build_parser(selected: str | None = None) -> Parser:
+    """The full parser; only the ``selected`` subcommand gets (and imports) its arguments."""
+    parser = Parser(
+        prog=PROG,
+        description="Submit bulk imports to SaaS providers, watch them, read one normalized outcome.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from importbridge import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    common = [_common_options()]
+    for command in COMMANDS:
+        sub = subparsers.add_parser(
+            command.name,
+            help=command.help,
+            description=command.help[0].upper() + command.help[1:] + ".",
+            parents=common if command.common else [],
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if command.name == selected:
+            _load(command, "add_arguments")(sub)
+            sub.set_defaults(_run=_load(command, command.run), _parser=sub)
+    return parser
+
+
+def _selected(argv: Sequence[str]) -> Command | None:
+    """The subcommand named on the line: the first word that is not an option."""
+    word = next((token for token in argv if not token.startswith("-")), None)
+    return find(word) if word is not None else None
+
+
+def _split_provider_flags(argv: list[str], command: Command, parser: Parser) -> tuple[list[str], list[str]]:
+    """Take ``--name value`` pairs the subcommand does not know out of ``argv`` (for provider options)."""
+    if not command.provider_flags:
+        return argv, []
+    sub = _subparser(parser, command.name)
+    known = set(sub._option_string_actions)
+    start = argv.index(command.name) + 1
+    kept, flags = argv[:start], []
+    tokens = iter(argv[start:])
+    for token in tokens:
+        name = token.split("=", 1)[0]
+        if token == "--":
+            kept.append(token)
+            kept.extend(tokens)
+            break
+        if not token.startswith("--") or name in known:
+            kept.append(token)
+            continue
+        flags.append(token)
+        if "=" not in token:
+            value = next(tokens, None)
+            if value is None:
+                parser.error(f"provider option {token} needs a value (e.g. {token} true)")
+            flags.append(value)
+    return kept, flags
+
+
+def _subparser(parser: Parser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sub: argparse.ArgumentParser = action.choices[name]
+            return sub
+    raise LookupError(name)
+
+
+def _one_line_warnings(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    text = " ".join(str(message).split())
+    print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``importbridge`` command; returns the exit status."""
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    command = _selected(tokens)
+    parser = build_parser(command.name if command is not None else None)
+    flags: list[str] = []
+    if command is not None:
+        tokens, flags = _split_provider_flags(tokens, command, parser)
+    args = parser.parse_args(tokens)
+    args.provider_flags = flags
+    warnings.showwarning = _one_line_warnings
+    debug = os.environ.get(ENV_DEBUG, "").strip() not in {"", "0"}
+    try:
+        return int(args._run(args))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): say nothing more, and let exit not flush again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:
+        if debug:
+            raise
+        code = exit_code_for_error(error)
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr, flush=True)
+        return int(code)
+
+
+def _one_line(error: BaseException) -> str:
+    from importbridge.errors import ImportBridgeError
+
+    from .exits import CommandError
+
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, ImportBridgeError | CommandError):
+        return text
+    return f"internal error: {type(error).__name__}: {text} (set {ENV_DEBUG}=1 for a traceback)"
