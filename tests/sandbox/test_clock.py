@@ -63,3 +63,10 @@ def test_concurrent_advances_all_count() -> None:
     for thread in threads:
         thread.join()
     assert clock.now() == 8000
+
+
+def test_monotonic_counts_real_time_and_advances_even_when_frozen() -> None:
+    clock = VirtualClock(frozen=True)
+    first = clock.monotonic()
+    clock.advance(5)
+    assert clock.monotonic() >= first + 5

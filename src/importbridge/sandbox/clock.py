@@ -20,7 +20,7 @@ class VirtualClock:
         self._lock = threading.Lock()
         self._origin = time.time() if start is None else float(start)
         self._real_origin = time.monotonic()
-        self._offset = 0.0
+        self._offset = 0.0  # the sum of every advance
         self._frozen = frozen
 
     @property
@@ -36,6 +36,15 @@ class VirtualClock:
     def _now_locked(self) -> float:
         flowed = 0.0 if self._frozen else time.monotonic() - self._real_origin
         return self._origin + flowed + self._offset
+
+    def monotonic(self) -> float:
+        """Real monotonic seconds plus every advance, frozen or not.
+
+        Rate limits count on this: their window opens when a client really waits out a
+        ``Retry-After`` (even with a frozen clock) and when a test advances the clock.
+        """
+        with self._lock:
+            return time.monotonic() + self._offset
 
     def advance(self, seconds: float) -> float:
         """Jump virtual time forward by ``seconds`` (never backwards); returns the new time."""

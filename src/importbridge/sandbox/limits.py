@@ -1,7 +1,8 @@
 """Provider rules that several simulators share: per-key rate limits and idempotency replay.
 
-Both run on the virtual clock: with a frozen clock, ``advance`` opens the next rate-limit
-window and ages idempotency records, so tests stay deterministic.
+Idempotency records age on virtual time (``advance`` a day and they are gone). Rate-limit
+windows count ``VirtualClock.monotonic()``: real time plus advances, so a client that really
+waits out ``Retry-After`` gets through even when a test froze the clock.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class RateLimiter:
         limit = self._limit()
         if limit is None:
             return None
-        now = self._clock.now()
+        now = self._clock.monotonic()
         with self._lock:
             window = self._seen.setdefault(key, collections.deque())
             while window and window[0] <= now - 1.0:
