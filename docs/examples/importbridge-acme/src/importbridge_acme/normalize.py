@@ -1,22 +1,21 @@
 """Acme's status payload -> ``importbridge.ImportJob``, using only importbridge's public API.
 
-Every read goes through a small typed accessor that raises ``importbridge.PayloadError`` with
-the field's path, so bad input never escapes as a ``KeyError`` or ``TypeError``. The payload is
-only read, never changed.
+``importbridge.PayloadReader`` does the strict reading: every accessor checks the type,
+treats a missing field or ``null`` as "not said", and raises ``importbridge.PayloadError``
+naming the provider and the field's path. The payload is only read, never changed, and
+fields this module does not ask for are ignored.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from importbridge import (
     ImportJob,
     JobError,
     JobState,
-    PayloadError,
+    PayloadReader,
     RowOutcome,
     RowResult,
     settle_state,
@@ -34,120 +33,51 @@ STATUS_WORDS: Mapping[str, JobState] = {
 }
 
 
-def _fail(path: str, reason: str) -> PayloadError:
-    return PayloadError(NAME, path, reason)
-
-
-def _object(value: object, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(path, f"expected an object, got {type(value).__name__}")
-    return value
-
-
-def _list(value: object, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _fail(path, f"expected an array, got {type(value).__name__}")
-    return value
-
-
-def _absent_as(value: object, default: object) -> object:
-    """A missing or null field reads as ``default``; anything else is checked as it is."""
-    return default if value is None else value
-
-
-def _text(obj: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        if required:
-            raise _fail(f"{path}.{key}", "missing")
-        return None
-    if not isinstance(value, str):
-        raise _fail(f"{path}.{key}", f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _count(obj: Mapping[str, Any], key: str, path: str, *, minimum: int = 0) -> int | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(f"{path}.{key}", f"expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _percent(obj: Mapping[str, Any], key: str, path: str) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(f"{path}.{key}", f"expected a number, got {type(value).__name__}")
-    if not (math.isfinite(value) and 0 <= value <= 100):
-        raise _fail(f"{path}.{key}", f"expected a percentage from 0 to 100, got {value!r}")
-    return value / 100
-
-
-def _timestamp(obj: Mapping[str, Any], key: str, path: str) -> datetime | None:
-    text = _text(obj, key, path)
-    if text is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError):  # OverflowError: year 1 with a positive offset
-        raise _fail(f"{path}.{key}", f"not an ISO-8601 timestamp: {text!r}") from None
-
-
-def _error(value: object, path: str) -> JobError | None:
-    if value is None:
-        return None
-    obj = _object(value, path)
-    return JobError(code=_text(obj, "code", path), message=_text(obj, "message", path))
-
-
-def _rejection(value: object, path: str) -> RowResult:
-    entry = _object(value, path)
+def _rejection(entry: PayloadReader) -> RowResult:
+    line = entry.count("line")
+    if line == 0:
+        raise entry.error("line", "line numbers start at 1")
     return RowResult(
-        row=_count(entry, "line", path, minimum=1),
+        row=line,
         outcome=RowOutcome.FAILED,
-        error=JobError(code=_text(entry, "code", path), message=_text(entry, "reason", path)),
+        error=JobError(code=entry.string("code"), message=entry.string("reason")),
         data=entry.get("record"),
     )
 
 
+def _abort(load: PayloadReader) -> JobError | None:
+    abort = load.child("abort")
+    return None if abort is None else JobError(code=abort.string("code"), message=abort.string("message"))
+
+
 def normalize(payload: object) -> ImportJob:
     """One ``{"load": {...}}`` status payload as an ``ImportJob``."""
-    load = _object(_object(payload, "").get("load"), "load")
-    phase = _text(load, "phase", "load", required=True)
-    assert phase is not None
-    if phase not in STATUS_WORDS:
-        raise _fail("load.phase", f"unknown phase {phase!r}; expected one of {sorted(STATUS_WORDS)}")
-    rows = _object(_absent_as(load.get("rows"), {}), "load.rows")
-    accepted = _count(rows, "accepted", "load.rows")
-    rejected = _count(rows, "rejected", "load.rows")
-    rejections = [
-        _rejection(entry, f"load.rejections[{index}]")
-        for index, entry in enumerate(_list(_absent_as(load.get("rejections"), []), "load.rejections"))
-    ]
-    error = _error(load.get("abort"), "load.abort")
+    load = PayloadReader(NAME, payload).child("load", required=True)
+    assert load is not None  # required=True raises instead of returning None
+    phase, word_state = load.status("phase", STATUS_WORDS)
+    rows = load.child("rows") or PayloadReader(NAME, {}, load.where("rows"))
+    total, accepted, rejected = rows.count("total"), rows.count("accepted"), rows.count("rejected")
+    processed = None if accepted is None or rejected is None else accepted + rejected
+    rows.at_most("accepted", processed, "total", total, what="accepted + rejected")
+    error = _abort(load)
+    rejections = [_rejection(entry) for entry in load.items("rejections")]
     return ImportJob(
         provider=NAME,
-        id=_text(load, "id", "load", required=True),
-        state=settle_state(
-            STATUS_WORDS[phase], succeeded=accepted, failed=rejected, job_error=error is not None
-        ),
+        id=load.identifier("id", required=True),
+        state=settle_state(word_state, succeeded=accepted, failed=rejected, job_error=error is not None),
         provider_state=phase,
-        total=_count(rows, "total", "load.rows"),
-        processed=None if accepted is None or rejected is None else accepted + rejected,
+        total=total,
+        processed=processed,
         succeeded=accepted,
         failed=rejected,
-        progress=_percent(load, "percent", "load"),
-        created_at=_timestamp(load, "submitted_at", "load"),
-        started_at=_timestamp(load, "started_at", "load"),
-        finished_at=_timestamp(load, "finished_at", "load"),
+        progress=load.percent("percent"),
+        created_at=load.datetime("submitted_at"),
+        started_at=load.datetime("started_at"),
+        finished_at=load.datetime("finished_at"),
         error=error,
         rows=rejections,
         rows_complete=rejected is not None and len(rejections) == rejected,
-        file_name=_text(load, "file", "load"),
+        file_name=load.string("file"),
         raw=payload,
     )
 
