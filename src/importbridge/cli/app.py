@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from importbridge.errors import PollTimeout
+
 from .commands import COMMANDS, Command, find
 from .exits import ExitCode, exit_code_for_error
 
@@ -79,7 +81,7 @@ def build_parser(selected: str | None = None) -> Parser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if command.name == selected:
-            _load(command, "add_arguments")(sub)
+            _load(command, command.arguments)(sub)
             sub.set_defaults(_run=_load(command, command.run), _parser=sub)
     return parser
 
@@ -144,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = os.environ.get(ENV_DEBUG, "").strip() not in {"", "0"}
     try:
         return int(args._run(args))
+    except PollTimeout as error:
+        from .waiting import report_timeout
+
+        return report_timeout(error, as_json=bool(getattr(args, "json", False)))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

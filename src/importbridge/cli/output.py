@@ -41,7 +41,8 @@ def _rich_console(file: IO[str]) -> Any:
         from rich.console import Console
     except ImportError:
         return None
-    return Console(file=file, no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=False)
+    width = None if file.isatty() else 160  # pipes and files: wide enough not to wrap ids
+    return Console(file=file, no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=False, width=width)
 
 
 def print_table(
@@ -54,7 +55,7 @@ def print_table(
     """A table for people: rich's when available, plain aligned columns otherwise."""
     out = file or sys.stdout
     cells = [["" if value is None else str(value) for value in row] for row in rows]
-    console = _rich_console(out)
+    console = _rich_console(out) if headers else None  # label/value lines read best as plain text
     if console is not None:
         from rich import box
         from rich.table import Table
@@ -124,6 +125,8 @@ def _error_text(code: str | None, message: str | None) -> str:
 
 
 def _data_text(data: Any, limit: int = 60) -> str:
+    if data is None:
+        return ""
     text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -1,0 +1,113 @@
+"""``get``, ``wait``, ``resume`` and ``failed-rows``: following a job that already exists.
+
+Each connects with the provider's settings from the environment (``importbridge providers``
+lists the variables); ``resume`` needs only the token, which names its provider.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from typing import Any
+
+from .output import finish, print_json, row_to_dict
+from .waiting import wait_with_progress
+
+__all__ = [
+    "add_failed_rows_arguments",
+    "add_get_arguments",
+    "add_resume_arguments",
+    "add_wait_arguments",
+    "run_failed_rows",
+    "run_get",
+    "run_resume",
+    "run_wait",
+]
+
+FORMATS = ("csv", "jsonl")
+CSV_COLUMNS = ("row", "outcome", "code", "message", "record_id", "table", "data")
+
+
+def _provider(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("provider", metavar="PROVIDER", help="provider name (see `importbridge providers`)")
+
+
+def _timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
+                        help="give up after this long: exit 4 and print a resume token on stderr")
+
+
+def add_get_arguments(parser: argparse.ArgumentParser) -> None:
+    _provider(parser)
+    parser.add_argument("job_id", metavar="JOB_ID", help="the provider's job id")
+
+
+def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
+    _provider(parser)
+    parser.add_argument("job", metavar="JOB_ID|TOKEN", help="a job id, or a resume token")
+    _timeout(parser)
+
+
+def add_resume_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("token", metavar="TOKEN", help="a resume token (printed by submit or a timeout)")
+    _timeout(parser)
+
+
+def add_failed_rows_arguments(parser: argparse.ArgumentParser) -> None:
+    _provider(parser)
+    parser.add_argument("job_id", metavar="JOB_ID", help="the provider's job id")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="csv (the default) or jsonl (what --json also selects)")
+
+
+def run_get(args: argparse.Namespace) -> int:
+    import importbridge
+
+    with importbridge.connect(args.provider) as client:
+        return finish(client.get(args.job_id), as_json=args.json)
+
+
+def run_wait(args: argparse.Namespace) -> int:
+    import importbridge
+
+    with importbridge.connect(args.provider) as client:
+        job = wait_with_progress(client, args.job.strip(), timeout=args.timeout)
+    return finish(job, as_json=args.json)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    import importbridge
+
+    from .progress import display
+
+    with display() as show:
+        job = importbridge.resume(args.token.strip(), timeout=args.timeout, on_update=show)
+    return finish(job, as_json=args.json)
+
+
+def _csv_cells(row: dict[str, Any]) -> list[Any]:
+    error = row["error"] or {}
+    data = row["data"]
+    text = data if isinstance(data, str) or data is None else json.dumps(data, ensure_ascii=False)
+    return [row["row"], row["outcome"], error.get("code"), error.get("message"), row["record_id"],
+            row["table"], text]
+
+
+def run_failed_rows(args: argparse.Namespace) -> int:
+    import importbridge
+
+    as_jsonl = args.format == "jsonl" or (args.format is None and args.json)
+    writer = None if as_jsonl else csv.writer(sys.stdout, lineterminator="\n")
+    if writer is not None:
+        writer.writerow(CSV_COLUMNS)
+    with importbridge.connect(args.provider) as client:
+        for result in client.failed_rows(args.job_id):
+            row = row_to_dict(result)
+            if writer is None:
+                print_json(row)
+            else:
+                writer.writerow(_csv_cells(row))
+    sys.stdout.flush()
+    return 0
