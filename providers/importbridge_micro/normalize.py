@@ -120,7 +120,6 @@ def _rows(r: PayloadReader, results: list[Mapping[str, Any]]) -> tuple[RowResult
     rows: list[RowResult] = []
     append = rows.append
     errors: dict[tuple[Any, Any], JobError] = {}  # rows share equal (immutable) errors
-    flags = (None, True, False)
     for n, entry in enumerate(results, 1):
         record_id = entry.get("id")
         existing = entry.get("existing")
@@ -128,8 +127,8 @@ def _rows(r: PayloadReader, results: list[Mapping[str, Any]]) -> tuple[RowResult
         problem = entry.get("error")
         if (
             (record_id is not None and type(record_id) is not str)
-            or existing not in flags
-            or created not in flags
+            or (existing is not None and type(existing) is not bool)
+            or (created is not None and type(created) is not bool)
             or (problem is not None and type(problem) is not dict)
         ):
             append(_checked_row(r.item("results", n - 1), n))
