@@ -39,8 +39,14 @@ _FAULT_MESSAGES = {
 }
 
 
+DRAIN_LIMIT = 256 * 1024 * 1024  # read and drop up to this much of a refused body
+
+
 class _BodyTooLarge(Exception):
-    pass
+    """A body over the limit; ``remaining`` bytes still unread (None: chunked, unknown)."""
+
+    def __init__(self, remaining: int | None) -> None:
+        self.remaining = remaining
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -78,7 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
         app.count_received(name)
         try:
             body = self._read_body(app.config.max_body)
-        except _BodyTooLarge:
+        except _BodyTooLarge as refused:
+            self._discard(refused)
             self.close_connection = True
             limit = app.config.max_body
             self._write(simulator.error(HttpError(
@@ -121,7 +128,8 @@ class _Handler(BaseHTTPRequestHandler):
             request = Request(method=self.command, path=path[len(INTERNAL_PREFIX):] or "/",
                               query_string=query, headers=headers, body=body)
             response = app.internal.handle(request)
-        except _BodyTooLarge:
+        except _BodyTooLarge as refused:
+            self._discard(refused)
             self.close_connection = True
             response = Response.json(413, {"message": "request body too large"})
         except Exception:
@@ -139,7 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
         if length < 0:
             raise ValueError("negative Content-Length")
         if length > limit:
-            raise _BodyTooLarge
+            raise _BodyTooLarge(length)
         return self.rfile.read(length) if length else b""
 
     def _read_chunked(self, limit: int) -> bytes:
@@ -154,9 +162,27 @@ class _Handler(BaseHTTPRequestHandler):
                 return b"".join(chunks)
             size += chunk_size
             if size > limit:
-                raise _BodyTooLarge
+                self.rfile.read(chunk_size)
+                self.rfile.readline(1024)
+                raise _BodyTooLarge(None)
             chunks.append(self.rfile.read(chunk_size))
             self.rfile.readline(1024)
+
+    def _discard(self, refused: _BodyTooLarge) -> None:
+        """Read and drop the rest of a refused body (up to ``DRAIN_LIMIT``), so the client,
+        still sending, reads our 413 instead of a connection reset."""
+        try:
+            if refused.remaining is not None:
+                left = refused.remaining if refused.remaining <= DRAIN_LIMIT else 0
+                while left > 0:
+                    got = self.rfile.read(min(left, 1 << 20))
+                    if not got:
+                        return
+                    left -= len(got)
+            else:
+                self._read_chunked(DRAIN_LIMIT)
+        except (_BodyTooLarge, ValueError, OSError):
+            return
 
     def _drain_body(self, limit: int) -> None:
         try:
