@@ -105,3 +105,24 @@ def test_the_pytest_fixture_takes_marker_options(importbridge_sandbox: Any) -> N
 
 def test_the_session_fixture_serves(importbridge_sandbox_session: Any) -> None:
     assert requests.get(importbridge_sandbox_session.url + "/_sandbox/state").status_code == 200
+
+
+def test_a_simulator_that_crashes_still_gets_an_answer_and_the_server_lives_on() -> None:
+    class Broken(sandbox.Simulator):
+        def routes(self, router: sandbox.Router) -> None:
+            router.add("GET", "/boom", self.boom)
+
+        def boom(self, request: sandbox.Request) -> sandbox.Response:
+            raise RuntimeError("secret internals")
+
+        def error(self, error: sandbox.HttpError) -> sandbox.Response:
+            if error.status == 500:
+                raise RuntimeError("the error shape itself is broken")
+            return super().error(error)
+
+    with sandbox.run(simulators={"broken": Broken}) as running:
+        response = requests.get(running.url + "/broken/boom")
+        assert response.status_code == 500
+        assert response.json() == {"message": "internal sandbox error"}
+        assert "secret" not in response.text
+        assert requests.get(running.url + "/broken/nothing").status_code == 404

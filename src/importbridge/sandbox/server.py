@@ -66,6 +66,14 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
     def _dispatch(self) -> None:
+        try:
+            self._route()
+        except Exception:  # a broken third-party simulator's error(): still answer, in JSON
+            log.exception("sandbox failed on %s %s", self.command, self.path)
+            self.close_connection = True
+            self._write(Response.json(500, {"message": "internal sandbox error"}))
+
+    def _route(self) -> None:
         app = self.server.app
         split = urlsplit(self.path)
         path = split.path or "/"

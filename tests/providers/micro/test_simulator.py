@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from importbridge_micro.sim_rules import row_error
 
 from importbridge.sandbox import Sandbox
 
@@ -287,3 +290,33 @@ def test_the_sdk_without_an_idempotency_key_imports_twice_on_a_lost_response(
     client.prism.objects.organizations.bulk_create(objects=orgs(2))
     assert sb.state()["micro"]["imports"] == 2
     assert sb.state()["micro"]["records"] == 4
+
+
+# -- true counts, whatever the rows ----------------------------------------------------------------
+
+row_values = st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["Acme", "", "  ", None, "Beta"]),
+    "email": st.sampled_from(["a@acme.com", "A@ACME.com", "nope", "x@y", None]),
+    "domain": st.sampled_from(["acme.com", "ACME.COM", "http://acme.com", "beta.io", None]),
+})
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row_values, max_size=20), slug=st.sampled_from([None, "domain", "email"]),
+       folded=st.booleans())
+def test_counts_follow_the_rules(micro: Micro, rows: list[dict[str, Any]], slug: str | None,
+                                 folded: bool) -> None:
+    micro.sb.configure(rate_limit=None)
+    before = micro.sb.state()["micro"]["records"]
+    options = {"dedupe_by": slug, "caseInsensitive": folded} if slug else None
+    job = micro.submit([{"default": row} for row in rows], options).json()
+    results = job["results"]
+    assert job["total"] == len(rows) == job["processed"] == job["succeeded"] + job["failed"]
+    for row, result in zip(rows, results, strict=True):
+        broken = row_error(row)
+        assert (result.get("error") or {}).get("code") == (broken or {}).get("code")
+        assert result["created"] + result["existing"] == (broken is None)
+    created = sum(result["created"] for result in results)
+    assert micro.sb.state()["micro"]["records"] == before + created
+    if slug is None:
+        assert created == job["succeeded"]

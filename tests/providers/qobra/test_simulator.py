@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from importbridge.sandbox import Sandbox
 
@@ -148,3 +150,36 @@ def test_auth_and_unknown_imports(qobra: Qobra) -> None:
     missing = qobra.http.get(f"{qobra.base}/imports/647a13fe875af4b4eb7133c2")
     assert missing.status_code == 404
     assert set(missing.json()) == {"detail"}
+
+
+amounts = st.one_of(st.none(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+                    st.sampled_from(["12", " 3.5 ", "1e3", "AAAAA", "", "12,5", True]))
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(amounts, max_size=15))
+def test_a_table_lands_whole_or_fails_naming_every_bad_line(qobra: Qobra, values: list[Any]) -> None:
+    def parses(value: Any) -> bool:
+        if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return True
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return False
+        return isinstance(value, str)
+
+    before = qobra.sb.state()["qobra"]["records_by_table"].get("deals", 0)
+    records = [{"amount": value} for value in values]
+    import_id = qobra.submit("deals", records)
+    qobra.sb.clock.advance(3600)
+    table = qobra.get(import_id)["data_tables_details"][0]
+    bad = [line for line, value in enumerate(values, start=1) if not parses(value)]
+    after = qobra.sb.state()["qobra"]["records_by_table"].get("deals", 0)
+    if bad:
+        assert [d["line_number"] for d in table["error"]["parsing_error_details"]] == bad
+        assert table["number_of_records"] is None
+        assert after == before
+    else:
+        assert table["error"] is None
+        assert table["number_of_records"] == len(values)
+        assert after == before + len(values)
