@@ -77,8 +77,9 @@ def run(
     for entry in entries:
         by_provider.setdefault(entry.provider, []).append(entry)
     with ExitStack() as stack:
+        settings: dict[str, dict[str, Any]] = {name: sb.settings(name) for name in by_provider}
         clients = {
-            name: stack.enter_context(importbridge.connect(name, **sb.settings(name))) for name in by_provider
+            name: stack.enter_context(importbridge.connect(name, **settings[name])) for name in by_provider
         }
         with ThreadPoolExecutor(max_workers=len(clients)) as pool:
             batches = list(pool.map(lambda name: _submit_all(clients[name], by_provider[name]), clients))
