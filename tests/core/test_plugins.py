@@ -181,6 +181,20 @@ def test_import_scans_nothing_and_first_lookup_loads(site: Path) -> None:
     assert out["after"] == ["good_plugin", "importbridge.plugins", "importlib.metadata", "pluggy"]
 
 
+def test_the_testing_package_is_cheap_for_every_pytest_session() -> None:
+    """pytest loads ``importbridge.testing.pytest_plugin`` everywhere importbridge is installed."""
+    out = run(
+        None,
+        """
+        import importbridge.testing, importbridge.testing.pytest_plugin
+        before = [name for name in ("hypothesis", "importbridge.testing.conformance") if name in sys.modules]
+        importbridge.testing.ProviderConformance
+        report(before=before, after="importbridge.testing.conformance" in sys.modules)
+        """,
+    )
+    assert out == {"before": [], "after": True}
+
+
 # -- the built-ins are plugins like any other -----------------------------------------------------
 
 
