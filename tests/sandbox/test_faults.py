@@ -119,3 +119,28 @@ def test_a_seeded_sandbox_faults_the_same_requests_every_run() -> None:
     first = statuses()
     assert first == statuses()
     assert {404} < set(first)
+
+
+def test_retrying_with_idempotency_keys_through_random_faults_imports_exactly_once() -> None:
+    """The state endpoint's purpose: prove nothing was lost or doubled, whatever failed on the way."""
+    with sandbox.run(frozen=True, seed=2024, faults=0.3, rate_limit=None, slow_seconds=0.0) as running, \
+            requests.Session() as http:
+        outcomes: dict[str, int] = {}
+        for batch in range(20):
+            key = f"batch-{batch}"
+            for _attempt in range(50):
+                try:
+                    response = http.post(micro_import_url(running), json={"objects": organizations(3)},
+                                         headers={**micro_headers(running), "Idempotency-Key": key})
+                    response.json()
+                except (requests.ConnectionError, ValueError):
+                    continue
+                if response.status_code == 200:
+                    outcomes[key] = response.json()["succeeded"]
+                    break
+        state = running.state()["micro"]
+        assert outcomes == {f"batch-{n}": 3 for n in range(20)}
+        assert state["imports"] == 20
+        assert state["records"] == 60
+        assert sum(state["faults"].values()) > 0
+        assert all(stats["requests"] >= 1 for stats in state["idempotency_keys"].values())
