@@ -51,7 +51,6 @@ class MicroJob:
     """One accepted import: its outcomes are decided on arrival and revealed as time passes."""
 
     job_id: str | None
-    team_id: str
     timeline: Timeline
     results: list[dict[str, Any]]
     failed_before: list[int]  # failed_before[n] = failed rows among the first n
@@ -166,8 +165,7 @@ class MicroSimulator(Simulator):
             else:
                 now = self.context.clock.now()
                 timeline = Timeline(accepted_at=now, start_at=now, total=len(objects), speed=config.speed)
-            job = MicroJob(job_id=job_id, team_id=self.team_id, timeline=timeline, results=results,
-                           failed_before=failed_before)
+            job = MicroJob(job_id=job_id, timeline=timeline, results=results, failed_before=failed_before)
             self.imports += 1
             self.rows_submitted += len(objects)
             if job_id is not None:
@@ -176,7 +174,7 @@ class MicroSimulator(Simulator):
         if job_id is None:
             return Response.json(200, job.snapshot(timeline.finish_at, report_progress=True))
         location = f"{self.context.base_url}/v2/prism/{self.team_id}/imports/{job_id}"
-        body = job.snapshot(min(now, timeline.start_at - 1e-9), report_progress=config.report_progress)
+        body = job.snapshot(now, report_progress=config.report_progress)
         return Response.json(202, body, headers={"Location": location})
 
     def _apply(self, object_type: str, objects: Sequence[Mapping[str, Any]],
