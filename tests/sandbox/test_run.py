@@ -126,3 +126,9 @@ def test_a_simulator_that_crashes_still_gets_an_answer_and_the_server_lives_on()
         assert response.json() == {"message": "internal sandbox error"}
         assert "secret" not in response.text
         assert requests.get(running.url + "/broken/nothing").status_code == 404
+
+
+def test_a_port_in_use_is_a_configuration_error(sb: sandbox.Sandbox) -> None:
+    port = int(sb.url.rsplit(":", 1)[1])
+    with pytest.raises(importbridge.ConfigurationError, match=f"127.0.0.1:{port}"):
+        sandbox.run(port=port)

@@ -79,7 +79,12 @@ class Sandbox:
         self._received: collections.Counter[str] = collections.Counter()
         self._faulted: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.internal = _control_simulator(self)
-        self._server = SandboxServer((host, port), self)
+        try:
+            self._server = SandboxServer((host, port), self)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"the sandbox cannot listen on {host}:{port}: {exc.strerror or exc}"
+            ) from None
         bound_host, bound_port = self._server.server_address[:2]
         shown = bound_host if isinstance(bound_host, str) else bound_host.decode()
         self.url = f"http://{shown}:{bound_port}"
