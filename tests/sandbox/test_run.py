@@ -132,3 +132,13 @@ def test_a_port_in_use_is_a_configuration_error(sb: sandbox.Sandbox) -> None:
     port = int(sb.url.rsplit(":", 1)[1])
     with pytest.raises(importbridge.ConfigurationError, match=f"127.0.0.1:{port}"):
         sandbox.run(port=port)
+
+
+def test_a_closed_sandbox_answers_nobody_even_on_kept_alive_connections() -> None:
+    running = sandbox.run()
+    with requests.Session() as http:
+        assert http.get(running.url + "/_sandbox/state").status_code == 200
+        running.close()
+        with pytest.raises(requests.ConnectionError):
+            http.get(running.url + "/_sandbox/state")
+    running.close()  # idempotent

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
+import attrs
+
 from importbridge.errors import ConfigurationError, PluginConflictError, UnknownProviderError
 
 from .clock import VirtualClock
@@ -172,14 +174,7 @@ class Sandbox:
             "now": self.clock.now(),
             "frozen": self.clock.frozen,
             "faults": self.faults.stats(),
-            "config": {
-                "speed": self.config.speed,
-                "start_delay": self.config.start_delay,
-                "report_progress": self.config.report_progress,
-                "rate_limit": self.config.rate_limit,
-                "sync_threshold": self.config.sync_threshold,
-                "max_body": self.config.max_body,
-            },
+            "config": attrs.asdict(self.config),
         }
         return result
 
@@ -208,6 +203,7 @@ class Sandbox:
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
+        self._server.drop_connections()
 
     def __enter__(self) -> Sandbox:
         return self

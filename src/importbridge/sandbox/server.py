@@ -9,6 +9,7 @@ stack trace, and a bad request never stops the server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -251,7 +252,27 @@ class SandboxServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: Sandbox) -> None:
         self.app = app
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """End every open keep-alive connection, so a stopped sandbox answers nobody."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("sandbox connection from %s ended with an error", client_address, exc_info=True)
