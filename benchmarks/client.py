@@ -35,10 +35,10 @@ import importbridge
 JOB_ID = "4218"
 
 
-def job_payload(failed: int) -> dict[str, Any]:
+def job_payload(job_id: str, failed: int) -> dict[str, Any]:
     """A terminal TalkValue job record (``GET /path/import/{id}``, unwrapped) with ``failed`` rejects."""
     return {
-        "id": int(JOB_ID),
+        "id": int(job_id),
         "status": "PARTIAL_SUCCESS",
         "mode": "UPDATE",
         "fileName": "registrants.csv",
@@ -77,11 +77,13 @@ def write_export(path: str, rows: int) -> None:
 def serve(exports: dict[str, str], ready: Any) -> None:
     """Process target: serve job records and failed exports until terminated."""
     bodies = {
-        job_id: json.dumps(job_payload(count)).encode() for job_id, (_, count) in _sizes(exports).items()
+        job_id: json.dumps(job_payload(job_id, count)).encode()
+        for job_id, (_, count) in _sizes(exports).items()
     }
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in separate writes
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -215,7 +217,7 @@ def main() -> None:
                 bench_failed_rows(client, exports[JOB_ID], JOB_ID, args.rows)
                 for job_id, rows in (("17", args.small), (JOB_ID, args.rows)):
                     growth, count = peak_growth(client, job_id)
-                    assert count == rows
+                    assert count == rows, (job_id, count, rows)
                     print(f"peak memory growth over {rows:>9,} rows: {growth:6.2f} MB (target < 50 MB)")
                 bench_get(client, base_url, "17", args.gets)
         finally:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
@@ -27,6 +28,7 @@ import attrs
 import backoff
 import requests
 import requests.adapters
+import requests.utils
 
 from .errors import (
     AuthenticationError,
@@ -126,6 +128,13 @@ class Transport:
         self.session.mount("https://", adapter)
         self.session.headers.update(provider.auth_headers(settings))
         self.session.headers["User-Agent"] = f"importbridge/{_version()} ({provider.name})"
+        # one origin per transport: read the environment's proxy and CA settings once, instead of
+        # requests re-scanning os.environ (and ~/.netrc) on every call
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.session.verify = bundle
+        self.session.trust_env = False
         self._origin = urlsplit(self.base_url)[:2]
 
     def __repr__(self) -> str:

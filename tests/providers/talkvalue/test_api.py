@@ -56,7 +56,7 @@ def test_bad_emails_stream_out_of_the_failed_export(talkvalue, importbridge_sand
     assert (done.state, done.failed) == (JobState.PARTIAL, 2)
     failed = list(talkvalue.failed_rows(done))
     assert [(row.row, row.error.code) for row in failed] == [(4, "INVALID_EMAIL"), (17, "MISSING_EMAIL")]
-    assert failed[0].data["first_name"] == "P4"
+    assert [row.data for row in failed] == ["nope", ""]  # the raw value, as for failedRows
     assert all(row.outcome.value == "failed" for row in failed)
 
 
@@ -142,18 +142,21 @@ def test_export_rows_round_trip(rows) -> None:
     writer.writerow(["rowNum", "errorCode", "errorMessage", "rawValue", "email"])
     writer.writerows(rows)
     parsed = list(api.parse_export(csv.reader(io.StringIO(out.getvalue(), newline=""))))
-    assert [(r.row, r.error.code or "", r.error.message or "", r.data["email"]) for r in parsed] == [
-        (n, code, message, email) for n, code, message, _, email in rows
+    assert [(r.row, r.error.code or "", r.error.message or "", r.data) for r in parsed] == [
+        (n, code, message, raw) for n, code, message, raw, _ in rows
     ]
 
 
-def test_export_without_extra_columns_keeps_the_raw_value() -> None:
+def test_export_columns_are_found_by_name() -> None:
     from importbridge_talkvalue import api
 
     lines = ["row_number,error_code,error_message,raw_value", "3,INVALID_EMAIL,bad,x@@y", "x,,,", ""]
     (first, second) = api.parse_export(csv.reader(lines))
     assert (first.row, first.error.code, first.data) == (3, "INVALID_EMAIL", "x@@y")
     assert (second.row, second.error.code, second.data) == (None, None, "")
+    reordered = ["email,Error Message,ROWNUM,-1", "a@b,too short,9"]  # short row, no code, no raw value
+    (only,) = api.parse_export(csv.reader(reordered))
+    assert (only.row, only.error.code, only.error.message, only.data) == (9, None, "too short", None)
 
 
 @given(st.binary(max_size=5000), st.lists(st.integers(1, 700), min_size=1, max_size=50))
@@ -178,3 +181,24 @@ def test_the_provider_refuses_a_wrong_file_key(talkvalue) -> None:
             "POST", "/path/import", json={"fileKey": "nope", "sourceId": 1}
         )
     assert caught.value.status in (400, 404)
+
+
+@given(st.one_of(st.none(), st.integers(0, 10**9)), cells, cells, cells)
+def test_the_fast_row_builder_equals_the_validated_constructor(row, code, message, raw) -> None:
+    from importbridge_talkvalue import api
+
+    error = importbridge.JobError(code=code or None, message=message or None)
+    fast = api._failed_row(row, error, raw)
+    slow = importbridge.RowResult(row=row, outcome=importbridge.RowOutcome.FAILED, error=error, data=raw)
+    assert fast == slow
+    assert importbridge.to_dict(
+        importbridge.ImportJob(
+            provider="talkvalue", state=importbridge.JobState.FAILED, provider_state="FAILED", rows=[fast]
+        )
+    )["rows"] == [
+        importbridge.to_dict(
+            importbridge.ImportJob(
+                provider="talkvalue", state=importbridge.JobState.FAILED, provider_state="FAILED", rows=[slow]
+            )
+        )["rows"][0]
+    ]
