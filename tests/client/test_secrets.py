@@ -91,3 +91,45 @@ def test_tokens_carry_context_but_no_credentials(
 
 def test_echo_provider_is_what_the_tests_think(echo: EchoProvider) -> None:
     assert [s.name for s in echo.settings if s.secret] == ["api_key"]
+
+
+SUBMITS = {
+    "micro": ([{"name": "Acme", "domain": "acme.example.com"}, {"name": ""}], {}),
+    "qobra": ([{"id": "1", "amount": "x"}], {"table": "deals"}),
+    "talkvalue": ([{"email": "a@example.com"}, {"email": "bad"}], {"source_id": 1}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUBMITS))
+@pytest.mark.importbridge_sandbox(rate_limit=None)
+def test_no_provider_leaks_its_credential(
+    name: str, importbridge_sandbox, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sb = importbridge_sandbox
+    settings = sb.settings(name)
+    provider = importbridge.get_provider(name)
+    secret_names = [setting.name for setting in provider.settings if setting.secret]
+    secrets = [settings[key] for key in secret_names]
+    records, options = SUBMITS[name]
+    texts: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        with importbridge.connect(name, **settings) as client:
+            job = client.submit(records, **options)
+            sb.clock.advance(3600)
+            job = client.get(str(job.id)) if job.id else job
+            rows = list(client.failed_rows(job))
+            texts += [repr(client), repr(client.connection), repr(job), repr(rows), importbridge.to_json(job)]
+            if job.id:
+                texts.append(client.token(job))
+        wrong = {**settings, **dict.fromkeys(secret_names, CANARY)}
+        with (
+            importbridge.connect(name, **wrong) as client,
+            pytest.raises(importbridge.AuthenticationError) as info,
+        ):
+            client.submit(records, **options)
+        texts += [str(info.value), repr(info.value), "".join(traceback.format_exception(info.value))]
+    assert rows, "the partly bad batch produced failed rows"
+    texts += [caplog.text, *(repr(record.__dict__) for record in caplog.records), *capsys.readouterr()]
+    for text in texts:
+        for secret in [*secrets, CANARY]:
+            assert secret not in text, f"{name}: a credential leaked into {text[:200]!r}"
