@@ -119,11 +119,8 @@ class ProviderConformance:
 
     def _eligible(self, derive: Callable[[Any], st.SearchStrategy[Any]], what: str) -> st.SearchStrategy[Any]:
         """One strategy over every sample that ``derive`` can work on; skip if there is none."""
-        strategies = [derive(sample) for sample in self._samples()]
-        strategies = [strategy for strategy in strategies if not strategy.is_empty]
-        if not strategies:
-            pytest.skip(f"{self._adapter().name}: no sample has {what}")
-        return st.one_of(strategies)
+        samples = self._samples()
+        return self._eligible_indexes(lambda index: derive(samples[index]), what)
 
     def _eligible_indexes(
         self, derive: Callable[[int], st.SearchStrategy[Any]], what: str
