@@ -1,0 +1,34 @@
+"""The README's promises: the two set-up commands, and a library example that runs as printed."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def block_after(heading: str, language: str) -> str:
+    match = re.search(rf"## {re.escape(heading)}\n\n```{language}\n(.*?)```", README, flags=re.DOTALL)
+    assert match is not None, f"README has no {language} block under '## {heading}'"
+    return match.group(1)
+
+
+def test_the_test_command_is_what_ci_runs() -> None:
+    assert block_after("Run the tests", "sh").splitlines() == ['pip install -e ".[dev]"', "python -m pytest -q"]
+    assert "python -m pytest -q\n" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_demo_command_installs_the_cli_extra() -> None:
+    assert block_after("Run the demo", "sh").strip() == 'pip install -e ".[cli]" && importbridge demo'
+
+
+def test_the_library_example_runs_and_prints_what_it_says() -> None:
+    code = block_after("From Python", "python")
+    assert len(code.strip().splitlines()) <= 12
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["partial 150 1", "151 required name is required"]
