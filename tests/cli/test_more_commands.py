@@ -12,8 +12,9 @@ from .conftest import clean_env, run_cli, write_csv
 
 
 def test_sandbox_command_prints_exports_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "importbridge", "sandbox", "--port", "0", "--seed", "3"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+    argv = [sys.executable, "-m", "importbridge", "sandbox", "--port", "0", "--seed", "3"]
+    pipe = subprocess.PIPE
+    process = subprocess.Popen(argv, stdout=pipe, stderr=pipe, text=True, env=clean_env())
     try:
         assert process.stdout is not None
         exports = [process.stdout.readline() for _ in range(7)]

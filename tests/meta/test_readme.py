@@ -18,7 +18,8 @@ def block_after(heading: str, language: str) -> str:
 
 
 def test_the_test_command_is_what_ci_runs() -> None:
-    assert block_after("Run the tests", "sh").splitlines() == ['pip install -e ".[dev]"', "python -m pytest -q"]
+    commands = block_after("Run the tests", "sh").splitlines()
+    assert commands == ['pip install -e ".[dev]"', "python -m pytest -q"]
     assert "python -m pytest -q\n" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
