@@ -45,58 +45,60 @@ STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
     }
 )
 
-#: contract field -> the payload's names for it, REST name first (integration imports' second)
-FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+#: contract field -> the payload's names for it where there are several, REST name first
+#: (integration imports name three fields differently; the POST answer says ``importJobId``)
+_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "id": ("id", "importJobId"),
         "total": ("totalRows", "totalCount"),
         "processed": ("processedRows", "processedCount"),
-        "created": ("newCount",),
-        "updated": ("updatedCount",),
-        "duplicates": ("duplicatedCount",),
-        "skipped": ("skipCount",),
-        "failed": ("failedCount",),
         "started_at": ("processStartedAt", "startedAt"),
-        "finished_at": ("completedAt",),
     }
 )
 
-_COUNTS = ("total", "processed", "created", "updated", "duplicates", "skipped", "failed")
-_LANDED = ("created", "updated", "duplicates", "skipped")
 _FAILED = RowOutcome.FAILED
+_LANDED_WORDS = "new + updated + duplicated + skip + failed counts"
 
 
 def normalize(payload: Any) -> ImportJob:
     """Turn one TalkValue import job (REST body or CLI envelope) into an ``ImportJob``."""
     r = _record(PayloadReader(PROVIDER, payload))
     word, reported = r.status("status", STATUS_WORDS)
-    counts = {name: r.count(_name(r, name)) for name in _COUNTS}
-    total = counts["total"]
-    landed = [count for count in (counts[name] for name in _LANDED) if count is not None]
-    succeeded = sum(landed) if len(landed) == len(_LANDED) else None
-    failed = counts["failed"]
-    r.at_most(_name(r, "processed"), counts["processed"], _name(r, "total"), total)
+    name = _names(r)
+    count = r.count
+    total = count(name["total"])
+    processed = count(name["processed"])
+    created = count("newCount")
+    updated = count("updatedCount")
+    duplicates = count("duplicatedCount")
+    skipped = count("skipCount")
+    failed = count("failedCount")
+    succeeded = (
+        None
+        if created is None or updated is None or duplicates is None or skipped is None
+        else created + updated + duplicates + skipped
+    )
+    r.at_most(name["processed"], processed, name["total"], total)
     if succeeded is not None and failed is not None:
-        what = "new + updated + duplicated + skip + failed counts"
-        r.at_most("failedCount", succeeded + failed, _name(r, "total"), total, what=what)
+        r.at_most("failedCount", succeeded + failed, name["total"], total, what=_LANDED_WORDS)
     state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is JobState.FAILED)
     rows = _failed_rows(r)
     return ImportJob(
         provider=PROVIDER,
-        id=r.identifier(_name(r, "id")),
+        id=r.identifier(name["id"]),
         state=state,
         provider_state=word,
         total=total,
-        processed=counts["processed"],
+        processed=processed,
         succeeded=succeeded,
         failed=failed,
-        created=counts["created"],
-        updated=counts["updated"],
-        duplicates=counts["duplicates"],
-        skipped=counts["skipped"],
-        progress=_progress(counts["processed"], total, state),
-        started_at=r.datetime(_name(r, "started_at")),
-        finished_at=r.datetime(_name(r, "finished_at")),
+        created=created,
+        updated=updated,
+        duplicates=duplicates,
+        skipped=skipped,
+        progress=_progress(processed, total, state),
+        started_at=r.datetime(name["started_at"]),
+        finished_at=r.datetime("completedAt"),
         rows=rows,
         rows_complete=state.is_terminal and failed is not None and len(rows) == failed,
         mode=r.string("mode"),
@@ -114,10 +116,13 @@ def _record(r: PayloadReader) -> PayloadReader:
     return r
 
 
-def _name(r: PayloadReader, field: str) -> str:
-    """Which payload name carries ``field`` here (the REST one when neither is present)."""
-    names = FIELDS[field]
-    return r.first_present(*names) or names[0]
+def _names(r: PayloadReader) -> dict[str, str]:
+    """Which payload name carries each aliased field here (the REST one when none is present)."""
+    data = r.data
+    return {
+        field: next((name for name in names if data.get(name) is not None), names[0])
+        for field, names in _ALIASES.items()
+    }
 
 
 def _progress(processed: int | None, total: int | None, state: JobState) -> float | None:

@@ -1,0 +1,107 @@
+"""A faster ``__init__`` for frozen, slotted attrs models, with exactly attrs' semantics.
+
+Adapters build one ``ImportJob`` per poll and one ``RowResult`` per reported row (tens of
+thousands for a large import), so construction cost is on the hot path. attrs' generated
+``__init__`` for frozen classes stores each field through ``object.__setattr__`` and calls every
+validator and converter as a function. The replacement generated here does the same work in the
+same order (all converters, then every validator in field order, honouring
+``attrs.validators.get_disabled()``), but stores through the slot descriptors and, for the
+validators and converters it is told about, first tries an inline expression that is true
+exactly when the full check would pass. Whatever fails the inline test goes to the original
+validator or converter, so errors and edge cases stay attrs' own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["install_fast_init"]
+
+
+def install_fast_init(
+    cls: type,
+    *,
+    passes: Mapping[Any, str] | None = None,
+    unchanged: Mapping[Any, str] | None = None,
+    names: Mapping[str, Any] | None = None,
+) -> None:
+    """Replace ``cls.__init__`` (an attrs-generated, keyword-only one) by an equivalent, faster one.
+
+    ``passes[validator]`` is an expression in ``{v}`` that is true only when ``validator`` would
+    accept ``v`` (``instance_of`` validators get ``type({v}) is T`` automatically).
+    ``unchanged[converter]`` is an expression that is true only when ``converter(v)`` returns
+    ``v`` itself. ``names`` are globals those expressions may use. The attrs-generated
+    ``__init__`` stays available as ``cls.__attrs_generated_init__``.
+    """
+    passes = passes or {}
+    unchanged = unchanged or {}
+    fields = attrs.fields(cls)
+    namespace: dict[str, Any] = {**(names or {}), "_disabled": attrs.validators.get_disabled}
+    params: list[str] = []
+    convert: list[str] = []
+    validate: list[str] = []
+    store: list[str] = []
+    for index, field in enumerate(fields):
+        if not field.init or field.alias != field.name:
+            raise TypeError(f"{cls.__name__}.{field.name}: unsupported field for a fast __init__")
+        name = field.name
+        if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            raise TypeError(f"{cls.__name__}.{name}: factories are not supported")
+        if field.default is attrs.NOTHING:
+            params.append(name)
+        else:
+            namespace[f"_d{index}"] = field.default
+            params.append(f"{name}=_d{index}")
+        if field.converter is not None:
+            namespace[f"_c{index}"] = field.converter
+            shortcut = unchanged.get(field.converter)
+            call = f"{name} = _c{index}({name})"
+            convert.append(
+                f"    if not ({shortcut.format(v=name)}):\n        {call}" if shortcut else f"    {call}"
+            )
+        if field.validator is not None:
+            namespace[f"_v{index}"] = field.validator
+            namespace[f"_a{index}"] = field
+            call = f"_v{index}(self, _a{index}, {name})"
+            test = _passes_expression(field.validator, name, index, passes, namespace)
+            validate.append(f"        if not ({test}):\n            {call}" if test else f"        {call}")
+        namespace[f"_s{index}"] = cls.__dict__[name].__set__
+        store.append(f"    _s{index}(self, {name})")
+    source = "\n".join(
+        [
+            f"def __init__(self, *, {', '.join(params)}):",
+            *convert,
+            "    if not _disabled():",
+            *(validate or ["        pass"]),
+            *store,
+        ]
+    )
+    exec(compile(source, f"<importbridge fast __init__ of {cls.__qualname__}>", "exec"), namespace)
+    init = namespace["__init__"]
+    original = cls.__init__  # type: ignore[misc]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = original.__doc__
+    init.__annotations__ = dict(getattr(original, "__annotations__", {}))
+    cls.__attrs_generated_init__ = original  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]
+
+
+def _passes_expression(
+    validator: Any,
+    name: str,
+    index: int,
+    passes: Mapping[Any, str],
+    namespace: dict[str, Any],
+) -> str | None:
+    """An inline test that implies ``validator`` accepts the value, or None (always call it)."""
+    expression = passes.get(validator)
+    if expression is not None:
+        return expression.format(v=name)
+    wanted = getattr(validator, "type", None)
+    if type(validator).__name__ == "_InstanceOfValidator" and isinstance(wanted, type):
+        namespace[f"_t{index}"] = wanted
+        return f"type({name}) is _t{index}"
+    return None

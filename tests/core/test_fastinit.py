@@ -1,0 +1,105 @@
+"""The models' fast ``__init__`` behaves exactly like the attrs-generated one it replaces."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from importbridge import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport
+from importbridge.testing import strategies as ibst
+
+MODELS = (JobError, RowResult, TableImport, ImportJob)
+
+ODD = st.sampled_from(
+    [
+        None,
+        True,
+        False,
+        0,
+        1,
+        -1,
+        2**70,
+        0.0,
+        0.5,
+        1.0,
+        1.5,
+        float("nan"),
+        float("inf"),
+        "x",
+        "",
+        (),
+        [],
+        {},
+        JobState.RUNNING,
+        RowOutcome.FAILED,
+        datetime(2024, 1, 1),
+        datetime(2024, 1, 1, tzinfo=timezone.utc),
+        datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=2))),
+    ]
+)
+
+
+def build(init: Any, cls: type, kwargs: dict[str, Any]) -> tuple[str, Any]:
+    instance = cls.__new__(cls)
+    try:
+        init(instance, **kwargs)
+    except Exception as exc:  # the comparison is the point: same type, same message
+        return ("raised", (type(exc), str(exc)))
+    return ("built", tuple(getattr(instance, field.name) for field in attrs.fields(cls)))
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+def test_signature_matches_the_attrs_fields(cls: type) -> None:
+    import inspect
+
+    fast = inspect.signature(cls.__init__)
+    generated = inspect.signature(cls.__attrs_generated_init__)  # type: ignore[attr-defined]
+    assert list(fast.parameters) == list(generated.parameters)
+    assert [p.default for p in fast.parameters.values()] == [p.default for p in generated.parameters.values()]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(fast.parameters.values())[1:])
+
+
+@given(st.sampled_from(MODELS).flatmap(lambda cls: st.tuples(st.just(cls), st.data())))
+def test_same_result_or_same_error_as_attrs(case: tuple[type, Any]) -> None:
+    cls, data = case
+    kwargs = {
+        field.name: data.draw(ODD, label=field.name)
+        for field in attrs.fields(cls)
+        if data.draw(st.booleans(), label=f"pass {field.name}")
+    }
+    fast = build(cls.__init__, cls, kwargs)
+    generated = build(cls.__attrs_generated_init__, cls, kwargs)  # type: ignore[attr-defined]
+    if fast[0] == "built" and generated[0] == "built":
+        assert [repr(v) for v in fast[1]] == [repr(v) for v in generated[1]]
+    else:
+        assert fast == generated
+
+
+@given(ibst.import_jobs())
+def test_valid_jobs_rebuild_identically(job: ImportJob) -> None:
+    kwargs = {field.name: getattr(job, field.name) for field in attrs.fields(ImportJob)}
+    assert ImportJob(**kwargs) == job
+    assert build(ImportJob.__init__, ImportJob, kwargs) == build(
+        ImportJob.__attrs_generated_init__,  # type: ignore[attr-defined]
+        ImportJob,
+        kwargs,
+    )
+
+
+def test_disabled_validators_are_honoured() -> None:
+    with attrs.validators.disabled():
+        row = RowResult(row=-5, outcome=RowOutcome.FAILED)
+    assert row.row == -5
+    with pytest.raises(ValueError, match="row"):
+        RowResult(row=-5, outcome=RowOutcome.FAILED)
+
+
+def test_instances_stay_frozen() -> None:
+    row = RowResult(row=1, outcome=RowOutcome.CREATED)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        row.row = 2  # type: ignore[misc]
