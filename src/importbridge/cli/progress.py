@@ -43,6 +43,8 @@ def label(job: ImportJob) -> str:
 
 
 def _of_total(job: ImportJob) -> str:
+    if job.total is None and job.processed is None and job.progress is not None:
+        return f"{job.progress:.0%}"  # the provider reports a percentage, not rows
     total = "?" if job.total is None else str(job.total)
     return f"{rows_done(job)}/{total} rows"
 
@@ -57,7 +59,7 @@ class StatusLines:
 
     def __call__(self, job: ImportJob) -> None:
         key = (job.provider, job.id)
-        signature = (job.state, rows_done(job), job.total)
+        signature = (job.state, rows_done(job), job.total, job.progress)
         with self._lock:
             if self._seen.get(key) == signature:
                 return
@@ -73,7 +75,6 @@ class LiveBars:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             Progress,
             ProgressColumn,
             Task,
@@ -82,19 +83,28 @@ class LiveBars:
         )
         from rich.text import Text
 
+        class CountColumn(ProgressColumn):
+            """Rows done of total; a percentage for providers that report no row counts."""
+
+            def render(self, task: Task) -> Text:
+                if task.fields.get("rows"):
+                    total = "?" if task.total is None else f"{task.total:,.0f}"
+                    return Text(f"{task.completed:,.0f}/{total} rows", style="progress.download")
+                return Text(f"{task.percentage:.0f}%" if task.total else "", style="progress.percentage")
+
         class RateColumn(ProgressColumn):
             """Rows per second, once rich has seen enough progress to say."""
 
             def render(self, task: Task) -> Text:
                 speed = task.finished_speed or task.speed
-                return Text("" if speed is None else f"{speed:,.0f} rows/s", style="progress.data.speed")
+                shown = task.fields.get("rows") and speed is not None
+                return Text(f"{speed:,.0f} rows/s" if shown else "", style="progress.data.speed")
 
         console = Console(file=stream, no_color=bool(os.environ.get("NO_COLOR")))
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("rows"),
+            CountColumn(),
             RateColumn(),
             TimeRemainingColumn(),
             console=console,
@@ -112,13 +122,24 @@ class LiveBars:
     def __call__(self, job: ImportJob) -> None:
         key = (job.provider, job.id)
         description = f"{label(job)} [{job.state.value}]"
-        done = rows_done(job)
-        total = job.total if job.total is not None else (done if job.done else None)
+        done, total, rows = _measure(job)
         with self._lock:
             task = self._tasks.get(key)
             if task is None:
-                task = self._tasks[key] = self._progress.add_task(description, total=total)
-            self._progress.update(task, description=description, completed=done, total=total)
+                task = self._tasks[key] = self._progress.add_task(description, total=total, rows=rows)
+            self._progress.update(task, description=description, completed=done, total=total, rows=rows)
+
+
+def _measure(job: ImportJob) -> tuple[float, float | None, bool]:
+    """(done, total, counted in rows?) for a bar: rows when the provider counts them, else the
+    progress fraction as a percentage, else an indeterminate bar (total None)."""
+    if job.total is not None:
+        return rows_done(job), job.total, True
+    if job.progress is not None:
+        return job.progress * 100, 100.0, False
+    if job.done:
+        return 100.0, 100.0, False
+    return 0.0, None, job.processed is not None
 
 
 def _live_possible(stream: IO[str]) -> bool:
