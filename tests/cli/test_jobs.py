@@ -123,3 +123,24 @@ def test_submit_wait_times_out_with_a_token(cli: Cli, tmp_path: Path, sb: sandbo
         sb.configure(speed=400.0)
     assert result.code == 4, result.err
     assert "importbridge resume ib1." in result.err
+
+
+def test_submit_in_batches_prints_one_job_per_batch(cli: Cli, tmp_path: Path) -> None:
+    records = organizations(tmp_path / "orgs.csv", 150, bad_every=50)  # rows 50, 100, 150 are bad
+    result = cli("submit", "micro", str(records), "--batch-size", "110", "--wait", "--json",
+                 "--checkpoint", str(tmp_path / "journal"))
+    assert result.code == 3, result.err
+    jobs = result.json_lines()
+    assert [(job["total"], job["failed"], job["state"]) for job in jobs] == [(110, 2, "partial"), (40, 1, "partial")]
+    assert all(set(job) == CONTRACT_KEYS for job in jobs)
+    again = cli("submit", "micro", str(records), "--batch-size", "110", "--json",
+                "--checkpoint", str(tmp_path / "journal"))
+    assert [job["id"] for job in again.json_lines()][:1] == [jobs[0]["id"]]  # nothing sent twice
+
+
+def test_submit_batches_exit_with_the_worst_state(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "orgs.csv"
+    write_csv(path, ["name", "domain"], [["Ok", "ok.example.com"], ["", "bad.example.com"]])
+    result = cli("submit", "micro", str(path), "--batch-size", "1", "--json")
+    assert [job["state"] for job in result.json_lines()] == ["complete", "failed"]
+    assert result.code == 1

@@ -2,19 +2,35 @@
 
 Provider options pass through untouched (see ``options``): ``--option key=value`` or
 ``--key value`` for any key the provider documents (docs/cli.md lists the built-ins').
+A file larger than the provider's batch size (or any file with ``--checkpoint``) goes in
+batches through ``submit_many``: one job per batch, printed in order.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Any
 
+from .exits import exit_code_for_state
 from .inputs import read_records
 from .options import parse_options
-from .output import finish
+from .output import emit_job, finish, worst
+from .progress import display
 from .waiting import wait_with_progress
 
+if TYPE_CHECKING:
+    from importbridge.client import ImportClient
+    from importbridge.model import ImportJob
+
 __all__ = ["add_arguments", "run"]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,11 +42,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", action="store_true", help="wait for the outcome, showing progress")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
                         help="with --wait: give up after this long (exit 4, resume token on stderr)")
+    parser.add_argument("--batch-size", type=_positive, default=None, metavar="ROWS",
+                        help="rows per import (default: the provider's batch size); more rows, more jobs")
+    parser.add_argument("--checkpoint", default=None, metavar="PATH",
+                        help="journal batches here, so rerunning after a crash sends only what is missing")
     parser.epilog = (
         "Any other --name VALUE is a provider option too: --object-type contact is\n"
         "--option object_type=contact. Every provider option takes a value (--replace-all true).\n\n"
         + (parser.epilog or "")
     )
+
+
+def _hint(client: ImportClient, job: ImportJob) -> None:
+    print(f"importbridge: {job.provider} job {job.id} is {job.state.value}; "
+          f"follow it with: importbridge resume {client.token(job)}", file=sys.stderr, flush=True)
+
+
+def _one(client: ImportClient, records: list[dict[str, Any]], options: dict[str, Any],
+         args: argparse.Namespace) -> int:
+    job = client.submit(records, **options)
+    if not job.done and args.wait:
+        job = wait_with_progress(client, job, timeout=args.timeout)
+    elif not job.done:
+        _hint(client, job)
+    return finish(job, as_json=args.json)
+
+
+def _batches(client: ImportClient, records: list[dict[str, Any]], options: dict[str, Any],
+             args: argparse.Namespace) -> int:
+    import importbridge
+
+    jobs = client.submit_many(records, chunk_size=args.batch_size, checkpoint=args.checkpoint, **options)
+    if args.wait:
+        waiting = [job for job in jobs if not job.done]
+        with display() as show:
+            ended = {
+                (job.provider, job.id): job
+                for job in importbridge.wait_all(waiting, clients=[client], timeout=args.timeout,
+                                                 on_update=show)
+            }
+        jobs = [ended.get((job.provider, job.id), job) for job in jobs]
+    for index, job in enumerate(jobs):
+        if not job.done:
+            _hint(client, job)
+        if index and not args.json:
+            print()
+        emit_job(job, as_json=args.json)
+    return worst(int(exit_code_for_state(job.state.value)) for job in jobs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,11 +97,7 @@ def run(args: argparse.Namespace) -> int:
     options = parse_options(args.option, args.provider_flags)
     provider = importbridge.get_provider(args.provider)  # an unknown name fails before the file is read
     records = read_records(args.file)
+    size = args.batch_size or provider.batch_size
+    batched = args.checkpoint is not None or len(records) > size
     with importbridge.connect(provider) as client:
-        job = client.submit(records, **options)
-        if not job.done and args.wait:
-            job = wait_with_progress(client, job, timeout=args.timeout)
-        elif not job.done:
-            print(f"importbridge: {job.provider} job {job.id} is {job.state.value}; "
-                  f"follow it with: importbridge resume {client.token(job)}", file=sys.stderr, flush=True)
-    return finish(job, as_json=args.json)
+        return (_batches if batched else _one)(client, records, options, args)
