@@ -76,12 +76,20 @@ class ImportClient:
             raise self._expired(error, context.get("created_at"), context.get("expires_at")) from None
 
     def failed_rows(self, job: ImportJob | str) -> Iterator[RowResult]:
-        """Every rejected row of ``job`` (a job or a job id), streamed as the provider serves them."""
+        """Every rejected row of ``job`` (a job or a job id), streamed as the provider serves them.
+
+        The first row is fetched at once, so a missing job or an unfinished one raises here;
+        the rest stream straight from the provider's iterator (no extra layer per row).
+        """
         snapshot = self.get(job) if isinstance(job, str) else job
+        rows = iter(self.provider.failed_rows(self.connection, snapshot))
         try:
-            yield from self.provider.failed_rows(self.connection, snapshot)
+            first = next(rows)
+        except StopIteration:
+            return iter(())
         except JobNotFound as error:
             raise self._expired(error, snapshot.created_at, snapshot.expires_at) from None
+        return itertools.chain((first,), rows)
 
     def _expired(
         self, error: JobNotFound, created: datetime | str | None, expires: datetime | str | None

@@ -202,3 +202,30 @@ def test_the_fast_row_builder_equals_the_validated_constructor(row, code, messag
             )
         )["rows"][0]
     ]
+
+
+EXPORT = "/talkvalue/path/import/*/failed/export"
+
+
+@pytest.mark.parametrize(
+    "faults", [["truncated"], ["reset_after"], ["truncated", "reset_before"], ["500", "truncated"]]
+)
+def test_a_broken_off_export_resumes_without_losing_or_repeating_rows(
+    talkvalue, importbridge_sandbox, faults
+) -> None:
+    rows = people(300, bad={n: f"bad-{n}" for n in range(1, 301, 3)})
+    job = finished(talkvalue, importbridge_sandbox, talkvalue.submit(rows, source_id=1).id)
+    clean = [(row.row, row.data) for row in talkvalue.failed_rows(job)]
+    assert len(clean) == job.failed == 100
+    for kind in faults:
+        importbridge_sandbox.faults.script(kind=kind, method="GET", path=EXPORT)
+    assert [(row.row, row.data) for row in talkvalue.failed_rows(job)] == clean
+
+
+def test_an_export_that_keeps_breaking_is_an_error_not_a_short_list(talkvalue, importbridge_sandbox) -> None:
+    job = finished(
+        talkvalue, importbridge_sandbox, talkvalue.submit(people(50, bad={7: "x"}), source_id=1).id
+    )
+    importbridge_sandbox.faults.script(kind="truncated", method="GET", path=EXPORT, times=3)
+    with pytest.raises(importbridge.TransportError, match="broke off 3 times"):
+        list(talkvalue.failed_rows(job))
