@@ -120,6 +120,7 @@ def _rows(r: PayloadReader, results: list[Mapping[str, Any]]) -> tuple[tuple[Row
     """
     rows: list[RowResult] = []
     append = rows.append
+    make = RowResult.of  # the constructor's checks, positionally: cheaper per row
     errors: dict[tuple[Any, Any], JobError] = {}  # rows share equal (immutable) errors
     rejected = updated = 0
     for n, entry in enumerate(results, 1):
@@ -137,9 +138,9 @@ def _rows(r: PayloadReader, results: list[Mapping[str, Any]]) -> tuple[tuple[Row
         elif problem is None:
             if existing:
                 updated += 1
-                append(RowResult(row=n, outcome=_UPDATED, record_id=record_id))
+                append(make(n, _UPDATED, record_id))
             else:
-                append(RowResult(row=n, outcome=_CREATED, record_id=record_id))
+                append(make(n, _CREATED, record_id))
             continue
         else:
             code = problem.get("code")
@@ -149,7 +150,7 @@ def _rows(r: PayloadReader, results: list[Mapping[str, Any]]) -> tuple[tuple[Row
                 if shared is None:
                     shared = errors[code, message] = JobError(code=code, message=message)
                 rejected += 1
-                append(RowResult(row=n, outcome=_FAILED, record_id=record_id, error=shared))
+                append(make(n, _FAILED, record_id, shared))
                 continue
             row = _checked_row(r.item("results", n - 1), n)
         rejected += row.outcome is _FAILED

@@ -136,6 +136,8 @@ def _failed_rows(r: PayloadReader) -> tuple[RowResult, ...]:
     """``failedRows`` as failed rows; exact types inline, anything odd read through a reader."""
     rows: list[RowResult] = []
     append = rows.append
+    make = RowResult.of  # the constructor's checks, positionally: cheaper per row
+    errors: dict[tuple[Any, Any], JobError] = {}  # rows share equal (immutable) errors
     for index, entry in enumerate(r.objects("failedRows")):
         number = entry.get("rowNum")
         code = entry.get("errorCode")
@@ -145,12 +147,14 @@ def _failed_rows(r: PayloadReader) -> tuple[RowResult, ...]:
             and (code is None or type(code) is str)
             and (message is None or type(message) is str)
         ):
-            error = JobError(code=code, message=message)
+            error = errors.get((code, message))
+            if error is None:
+                error = errors[code, message] = JobError(code=code, message=message)
         else:
             item = r.item("failedRows", index)
             number = item.count("rowNum")
             error = JobError(code=item.string("errorCode"), message=item.string("errorMessage"))
-        append(RowResult(row=number, outcome=_FAILED, error=error, data=entry.get("rawValue")))
+        append(make(number, _FAILED, None, error, entry.get("rawValue")))
     return tuple(rows)
 
 

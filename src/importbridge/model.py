@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -179,6 +179,11 @@ class RowResult:
     data: Any = None
     table: str | None = None
 
+    #: ``RowResult.of(row, outcome, record_id=None, error=None, data=None, table=None)``: the
+    #: constructor's checks, positionally and without the keyword matching, for adapters that
+    #: build one row per reported result (tens of thousands per payload).
+    of: ClassVar[Callable[..., RowResult]]
+
 
 @attrs.frozen(kw_only=True)
 class TableImport:
@@ -256,5 +261,6 @@ _UNCHANGED = {
     _table_tuple: "type({v}) is tuple",
 }
 _NAMES = {"_datetime": datetime, "_UTC": timezone.utc}
-for _model in (JobError, RowResult, TableImport, ImportJob):
+for _model in (JobError, TableImport, ImportJob):
     install_fast_init(_model, passes=_PASSES, unchanged=_UNCHANGED, names=_NAMES)
+RowResult.of = staticmethod(install_fast_init(RowResult, passes=_PASSES, names=_NAMES))

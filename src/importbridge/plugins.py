@@ -8,6 +8,7 @@ while the others keep working, unless ``IMPORTBRIDGE_STRICT_PLUGINS=1`` asks for
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -310,7 +311,7 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
             ) from None
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload, parse_constant=_not_json_constant)
+            payload = _decoder().decode(payload)
         except json.JSONDecodeError as exc:
             raise PayloadError(
                 adapter.name, "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -325,3 +326,10 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
 def _not_json_constant(name: str) -> object:
     """Python's json accepts NaN and Infinity; JSON does not, and no provider sends them."""
     raise ValueError(f"{name} is not a JSON value")
+
+
+@functools.lru_cache(maxsize=1)
+def _decoder() -> json.JSONDecoder:
+    """One strict decoder, built once: ``json.loads(text, parse_constant=...)`` would build a
+    new decoder on every call, which costs about as much as decoding a status payload."""
+    return json.JSONDecoder(parse_constant=_not_json_constant)

@@ -103,3 +103,24 @@ def test_instances_stay_frozen() -> None:
     row = RowResult(row=1, outcome=RowOutcome.CREATED)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         row.row = 2  # type: ignore[misc]
+
+
+@given(st.lists(ODD, min_size=6, max_size=6))
+def test_row_result_of_is_the_constructor_positionally(values: list[Any]) -> None:
+    names = [field.name for field in attrs.fields(RowResult)]
+    try:
+        built: Any = RowResult.of(*values)
+    except Exception as exc:  # same type, same message as the constructor
+        built = (type(exc), str(exc))
+    try:
+        expected: Any = RowResult(**dict(zip(names, values, strict=True)))
+    except Exception as exc:
+        expected = (type(exc), str(exc))
+    assert repr(built) == repr(expected)
+
+
+def test_row_result_of_defaults_the_trailing_fields() -> None:
+    assert RowResult.of(3, RowOutcome.CREATED) == RowResult(row=3, outcome=RowOutcome.CREATED)
+    assert RowResult.of(None, RowOutcome.FAILED, "id", JobError(code="x"), {"a": 1}, "t") == RowResult(
+        outcome=RowOutcome.FAILED, record_id="id", error=JobError(code="x"), data={"a": 1}, table="t"
+    )
