@@ -16,7 +16,7 @@ def test_the_plan_uses_only_shipped_files() -> None:
 
 
 def test_demo_json_every_provider_partial() -> None:
-    result = run_cli("demo", "--json")
+    result = run_cli("demo", "--json", "--speed", "400")
     assert result.code == 0, result.err
     jobs = result.json_lines()
     assert sorted(job["provider"] for job in jobs) == ["micro", "qobra", "talkvalue"]

@@ -79,9 +79,10 @@ def test_normalize_prints_the_contract_and_exits_by_state(
     document = result.json()
     assert set(document) == CONTRACT_KEYS
     assert importbridge.from_dict(document) == expected
-    readable = run_cli("normalize", provider, str(path))
-    assert readable.code == result.code
-    assert expected.state.value in readable.out
+    if index == 0:  # the readable view once per provider (each run is a fresh interpreter)
+        readable = run_cli("normalize", provider, str(path))
+        assert readable.code == result.code
+        assert expected.state.value in readable.out
 
 
 def test_normalize_reads_stdin() -> None:
