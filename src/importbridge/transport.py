@@ -219,7 +219,7 @@ class Transport:
         url = self.url(path)
         safe = method in READ_METHODS if idempotent is None else idempotent
         policy = self.retry
-        rewind = _rewinder(data)
+        rewind = _rewinder(data, files)
         delays = policy.delays()
         started = policy.clock()
         attempt = 0
@@ -448,14 +448,25 @@ def _cannot_rewind() -> None:
     """Marker: the body was a one-shot iterator, so the request cannot be sent again."""
 
 
-def _rewinder(data: Any) -> Callable[[], None]:
-    """How to send ``data`` again: seek file-likes back, reuse bytes; iterators cannot be resent."""
-    if data is None or isinstance(data, (bytes, bytearray, str, Mapping, list, tuple)):
-        return lambda: None
-    if hasattr(data, "seek") and hasattr(data, "tell"):
-        start = data.tell()
-        return lambda: data.seek(start)
-    return _cannot_rewind
+def _rewinder(data: Any, files: Any = None) -> Callable[[], None]:
+    """How to send a body again: seek file-likes back (``data`` and each of ``files``), reuse
+    bytes and mappings; a one-shot iterator cannot be resent (``_cannot_rewind``)."""
+    # requests' files: {field: value} or [(field, value)], a value being a file or (name, file, ...)
+    values = list(files.values()) if isinstance(files, Mapping) else [value for _, value in files or ()]
+    bodies = [data, *(value[1] if isinstance(value, tuple) else value for value in values)]
+    steps = []
+    for body in bodies:
+        if body is None or isinstance(body, (bytes, bytearray, str, Mapping, list, tuple)):
+            continue
+        if not (hasattr(body, "seek") and hasattr(body, "tell")):
+            return _cannot_rewind
+        steps.append((body, body.tell()))
+
+    def rewind() -> None:
+        for body, start in steps:
+            body.seek(start)
+
+    return rewind
 
 
 def _version() -> str:

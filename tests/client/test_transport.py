@@ -291,3 +291,16 @@ def test_auth_header_is_sent(client, server) -> None:
 def test_base_url_must_be_http(echo: EchoProvider) -> None:
     with pytest.raises(ConfigurationError, match="base_url"):
         importbridge.connect(echo, api_key="k", base_url="ftp://x")
+
+
+def test_multipart_files_are_sent_whole_again_on_retry(client, server) -> None:
+    import io
+
+    server.queue(Reply(503, {"message": "x"}), Reply(200, JOB))
+    upload = io.BytesIO(b"a,b\n1,2\n")
+    transport(client).request(
+        "POST", "/upload", files={"file": ("rows.csv", upload, "text/csv")}, idempotent=True
+    )
+    first, second = (seen.body for seen in server.seen)
+    assert first.split(b"\r\n")[1:4] == second.split(b"\r\n")[1:4]  # same part (boundaries differ)
+    assert b"a,b\n1,2\n" in second
