@@ -91,7 +91,7 @@ class Provider:
         raise NotImplementedError(f"{type(self).__name__} does not implement normalize()")
 
     def sample_payloads(self) -> Sequence[Any]:
-        """Valid payloads for the conformance suite: at least one per status word is ideal."""
+        """Valid payloads for the conformance suite: at least one per status word (it checks)."""
         return ()
 
     # -- the client capability ----------------------------------------------------------------

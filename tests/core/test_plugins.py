@@ -195,6 +195,29 @@ def test_the_testing_package_is_cheap_for_every_pytest_session() -> None:
     assert out == {"before": [], "after": True}
 
 
+def test_every_hook_is_specified_documented_and_exercised() -> None:
+    """Like datasette's meta-tests: a hook nobody documents or tests is a hook nobody can use."""
+    from importbridge import hookspecs
+
+    hooks = sorted(name for name in vars(hookspecs) if name.startswith("importbridge_"))
+    assert hooks == ["importbridge_register_providers", "importbridge_register_simulators"]
+    tutorial = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text()
+    this_module = Path(__file__).read_text()
+    for hook in hooks:
+        assert getattr(hookspecs, hook).__doc__, hook
+        assert f"`{hook}(register)`" in tutorial, hook
+        assert this_module.count(f"def {hook}(") >= 1, hook  # a throwaway plugin implements it
+
+
+def test_the_testing_api_resolves() -> None:
+    from importbridge import testing
+
+    for name in testing.__all__:
+        assert getattr(testing, name) is not None
+    for name in testing.strategies.__all__:
+        assert getattr(testing.strategies, name) is not None
+
+
 # -- the built-ins are plugins like any other -----------------------------------------------------
 
 
