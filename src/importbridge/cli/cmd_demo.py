@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     for job in finished:
         sample = rejected_rows_table(job, limit=SHOWN_ROWS)
         if sample is not None:
-            title, rows = sample
-            print_table(("row", "table", "reason", "data"), rows, title=f"{job.provider}: {title}")
-    print("Every rejected row: importbridge failed-rows PROVIDER JOB_ID (against a running sandbox).")
+            print_table(sample.headers, sample.rows, title=f"{job.provider}: {sample.title}")
+    print("The demo's sandbox has stopped. `importbridge sandbox` starts one that stays up, to try\n"
+          "submit, wait and failed-rows yourself (docs/cli.md).")
     return int(ExitCode.COMPLETE)

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from .exits import ExitCode, exit_code_for_state
 
@@ -131,8 +131,27 @@ def _data_text(data: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def rejected_rows_table(job: ImportJob, limit: int = SAMPLE_ROWS) -> tuple[str, list[list[str]]] | None:
-    """(title, rows) for the first rejected rows of ``job``, or None when none are known."""
+REJECTED_COLUMNS = ("row", "table", "reason", "data")
+
+
+class RejectedRows(NamedTuple):
+    """A sample of a job's rejected rows, ready to print."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: list[list[str]]
+
+
+def _without_empty_columns(
+    headers: Sequence[str], rows: list[list[str]]
+) -> tuple[tuple[str, ...], list[list[str]]]:
+    """Drop columns no row fills (no table for single-table providers, no data when not echoed)."""
+    keep = [index for index in range(len(headers)) if any(row[index] for row in rows)]
+    return tuple(headers[i] for i in keep), [[row[i] for i in keep] for row in rows]
+
+
+def rejected_rows_table(job: ImportJob, limit: int = SAMPLE_ROWS) -> RejectedRows | None:
+    """The first rejected rows of ``job`` (title, headers, rows), or None when none are known."""
     rejected = job.failed_rows()
     if not rejected:
         return None
@@ -147,7 +166,7 @@ def rejected_rows_table(job: ImportJob, limit: int = SAMPLE_ROWS) -> tuple[str, 
         ]
         for row in rejected[:limit]
     ]
-    return title, rows
+    return RejectedRows(title, *_without_empty_columns(REJECTED_COLUMNS, rows))
 
 
 def emit_job(job: ImportJob, *, as_json: bool, file: IO[str] | None = None) -> None:
@@ -161,8 +180,7 @@ def emit_job(job: ImportJob, *, as_json: bool, file: IO[str] | None = None) -> N
     print_table((), job_summary(job), file=out)
     sample = rejected_rows_table(job)
     if sample is not None:
-        title, rows = sample
-        print_table(("row", "table", "reason", "data"), rows, title=title, file=out)
+        print_table(sample.headers, sample.rows, title=sample.title, file=out)
 
 
 def finish(job: ImportJob, *, as_json: bool) -> int:
