@@ -7,7 +7,6 @@ docs/errors.md.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import re
 from pathlib import Path
@@ -62,10 +61,9 @@ def test_every_subcommand_has_a_section(command: str) -> None:
 
 def options_of(command: str) -> list[str]:
     parser = build_parser(command)
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
     return sorted(
         option
-        for action in sub._actions
+        for action in parser.commands[command]._actions
         for option in action.option_strings
         if option.startswith("--") and option != "--help"
     )

@@ -40,6 +40,10 @@ Settings come from each provider's environment variables (see `importbridge prov
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit status 2."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}  # subcommand parsers, by name
+
     def error(self, message: str) -> NoReturn:
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
@@ -82,7 +86,8 @@ def build_parser(selected: str | None = None) -> Parser:
         )
         if command.name == selected:
             _load(command, command.arguments)(sub)
-            sub.set_defaults(_run=_load(command, command.run), _parser=sub)
+            sub.set_defaults(_run=_load(command, command.run))
+        parser.commands[command.name] = sub
     return parser
 
 
@@ -96,8 +101,7 @@ def _split_provider_flags(argv: list[str], command: Command, parser: Parser) -> 
     """Take ``--name value`` pairs the subcommand does not know out of ``argv`` (for provider options)."""
     if not command.provider_flags:
         return argv, []
-    sub = _subparser(parser, command.name)
-    known = set(sub._option_string_actions)
+    known = set(parser.commands[command.name]._option_string_actions)
     start = argv.index(command.name) + 1
     kept, flags = argv[:start], []
     tokens = iter(argv[start:])
@@ -117,14 +121,6 @@ def _split_provider_flags(argv: list[str], command: Command, parser: Parser) -> 
                 parser.error(f"provider option {token} needs a value (e.g. {token} true)")
             flags.append(value)
     return kept, flags
-
-
-def _subparser(parser: Parser, name: str) -> argparse.ArgumentParser:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            sub: argparse.ArgumentParser = action.choices[name]
-            return sub
-    raise LookupError(name)
 
 
 def _one_line_warnings(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
