@@ -58,33 +58,34 @@ _FAILED = RowOutcome.FAILED
 
 def normalize(payload: Any) -> ImportJob:
     """Turn one Qobra import payload into an ``ImportJob`` (``raw`` is the payload)."""
-    envelope = PayloadReader(PROVIDER, payload)
-    r = envelope.child("data_import", required=True)
-    assert r is not None  # required=True raises instead
+    r = _import(payload)
     word, reported = r.status("status", STATUS_WORDS)
     tables: list[TableImport] = []
     rows: list[RowResult] = []
-    clean_records: list[int | None] = []  # number_of_records of each table without an error
+    clean = known = landed = 0  # tables without an error; those reporting records; their sum
     rejected: int | None = 0
     for table in r.items("data_tables_details", required=True):
         parsed, table_rows, listed = _table(table)
         tables.append(parsed)
-        rows.extend(table_rows)
+        if table_rows:
+            rows.extend(table_rows)
         if parsed.error is None:
-            clean_records.append(parsed.records)
+            clean += 1
+            if parsed.records is not None:
+                known += 1
+                landed += parsed.records
         elif not listed:
             rejected = None  # a failing table that does not list its lines: count unknown
         elif rejected is not None:
             rejected += len(table_rows)
-    failing = len(tables) - len(clean_records)
+    failing = len(tables) - clean
     flag = r.boolean("error")
     has_error = bool(failing) if flag is None else flag or bool(failing)
-    known = [records for records in clean_records if records is not None]
-    succeeded = sum(known) if known else None
+    succeeded = landed if known else None
     if reported is JobState.COMPLETE:
-        reported = _FINISHED_BY_TABLES[has_error, bool(tables) and failing == len(tables)]
-        if len(known) == len(clean_records):  # every landed count is known: the counts decide
-            reported = settle_state(reported, succeeded=succeeded or 0, failed=rejected, job_error=has_error)
+        reported = _FINISHED_BY_TABLES[has_error, bool(tables) and not clean]
+        if known == clean:  # every landed count is known: the counts decide
+            reported = settle_state(reported, succeeded=landed, failed=rejected, job_error=has_error)
     return ImportJob(
         provider=PROVIDER,
         id=r.identifier("id", required=True),
@@ -97,11 +98,21 @@ def normalize(payload: Any) -> ImportJob:
         started_at=r.datetime("launched_at"),
         finished_at=r.datetime("finished_at"),
         error=_job_error(tables) if has_error else None,
-        rows=rows,
+        rows=tuple(rows),
         rows_complete=reported.is_terminal and not has_error,
-        tables=tables,
+        tables=tuple(tables),
         raw=payload,
     )
+
+
+def _import(payload: Any) -> PayloadReader:
+    """A reader for ``data_import`` (the envelope checked by a reader only when it is odd)."""
+    inner = payload.get("data_import") if type(payload) is dict else None
+    if type(inner) is dict:
+        return PayloadReader(PROVIDER, inner, "data_import")
+    reader = PayloadReader(PROVIDER, payload).child("data_import", required=True)
+    assert reader is not None  # required=True raises instead
+    return reader
 
 
 def _job_error(tables: list[TableImport]) -> JobError:
@@ -114,7 +125,7 @@ def _table(t: PayloadReader) -> tuple[TableImport, list[RowResult], bool]:
     word, reported = t.status("status", STATUS_WORDS)
     key = t.string("data_table_key") or ""
     records = t.count("number_of_records")
-    problem = t.child("error")
+    problem = None if t.data.get("error") is None else t.child("error")
     error: JobError | None = None
     rows: list[RowResult] = []
     listed = False

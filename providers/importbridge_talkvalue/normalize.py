@@ -47,7 +47,7 @@ STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
 
 #: contract field -> the payload's names for it where there are several, REST name first
 #: (integration imports name three fields differently; the POST answer says ``importJobId``)
-_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+_ALIASES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
         "id": ("id", "importJobId"),
         "total": ("totalRows", "totalCount"),
@@ -117,12 +117,12 @@ def _record(r: PayloadReader) -> PayloadReader:
 
 
 def _names(r: PayloadReader) -> dict[str, str]:
-    """Which payload name carries each aliased field here (the REST one when none is present)."""
-    data = r.data
-    return {
-        field: next((name for name in names if data.get(name) is not None), names[0])
-        for field, names in _ALIASES.items()
-    }
+    """Which payload name carries each aliased field here (the REST one unless only the other is)."""
+    get = r.data.get
+    names = {}
+    for field, (rest, other) in _ALIASES.items():
+        names[field] = rest if get(rest) is not None or get(other) is None else other
+    return names
 
 
 def _progress(processed: int | None, total: int | None, state: JobState) -> float | None:

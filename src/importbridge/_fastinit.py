@@ -4,8 +4,8 @@ Adapters build one ``ImportJob`` per poll and one ``RowResult`` per reported row
 thousands for a large import), so construction cost is on the hot path. attrs' generated
 ``__init__`` for frozen classes stores each field through ``object.__setattr__`` and calls every
 validator and converter as a function. The replacement generated here does the same work in the
-same order (all converters, then every validator in field order, honouring
-``attrs.validators.get_disabled()``), but stores through the slot descriptors and, for the
+same order (all converters, then every validator in field order, unless
+``attrs.validators.set_disabled(True)``), but stores through the slot descriptors and, for the
 validators and converters it is told about, first tries an inline expression that is true
 exactly when the full check would pass. Whatever fails the inline test goes to the original
 validator or converter, so errors and edge cases stay attrs' own.
@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+from attr import _config as attr_config
 
 __all__ = ["install_fast_init"]
 
@@ -43,7 +44,7 @@ def install_fast_init(
     passes = passes or {}
     unchanged = unchanged or {}
     fields = attrs.fields(cls)
-    namespace: dict[str, Any] = {**(names or {}), "_disabled": attrs.validators.get_disabled}
+    namespace: dict[str, Any] = {**(names or {}), "_config": attr_config}
     params: list[str] = []
     positional: list[str] = []
     convert: list[str] = []
@@ -76,9 +77,10 @@ def install_fast_init(
             call = f"_v{index}(self, _a{index}, {name})"
             test = _passes_expression(field.validator, name, index, passes, namespace)
             validate.append(f"        if not ({test}):\n            {call}" if test else f"        {call}")
-        namespace[f"_s{index}"] = cls.__dict__[name].__set__
+        namespace[f"_s{index}"] = getattr(cls, name).__set__  # the slot descriptor
         store.append(f"    _s{index}(self, {name})")
-    body = [*convert, "    if not _disabled():", *(validate or ["        pass"]), *store]
+    # the flag attrs' own generated __init__ reads (attrs.validators.set_disabled sets it)
+    body = [*convert, "    if _config._run_validators:", *(validate or ["        pass"]), *store]
     namespace["_new"], namespace["_cls"] = object.__new__, cls
     source = "\n".join(
         [

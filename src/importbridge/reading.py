@@ -132,10 +132,9 @@ class PayloadReader:
                 return key
         return None
 
-    def _missing(self, key: str, required: bool) -> None:
-        if required:
-            reason = "is null" if key in self.data else "missing required field"
-            raise self.error(key, reason)
+    def _absent(self, key: str) -> PayloadError:
+        """The error for a required field that is missing or null."""
+        return self.error(key, "is null" if key in self.data else "missing required field")
 
     # -- scalars ----------------------------------------------------------------------------
 
@@ -145,7 +144,8 @@ class PayloadReader:
         if type(value) is int and value >= 0:
             return value
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         if type(value) is int:
             raise self.error(key, f"expected a non-negative integer, got {_clip(value)}")
@@ -157,7 +157,8 @@ class PayloadReader:
         if type(value) is int:
             return value
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         raise self.error(key, f"expected an integer, got {describe(value)}")
 
@@ -167,7 +168,8 @@ class PayloadReader:
         if type(value) is str:
             return value
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         raise self.error(key, f"expected a string, got {describe(value)}")
 
@@ -179,7 +181,8 @@ class PayloadReader:
         if type(value) is int:
             return str(value)
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         raise self.error(key, f"expected a string or integer id, got {describe(value)}")
 
@@ -189,7 +192,8 @@ class PayloadReader:
         if value is True or value is False:
             return value
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         raise self.error(key, f"expected a boolean, got {describe(value)}")
 
@@ -202,7 +206,8 @@ class PayloadReader:
             except (ValueError, OverflowError):
                 raise self.error(key, f"date-time {_clip(value)} does not parse as ISO-8601") from None
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         raise self.error(key, f"expected an ISO-8601 date-time string, got {describe(value)}")
 
@@ -221,14 +226,18 @@ class PayloadReader:
             if 0.0 <= value <= 100.0:  # False for NaN
                 return float(value) / 100
         elif kind is str:
-            text = value.strip()
-            if _NUMBER.fullmatch(text) is None:
-                raise self.error(key, f"expected a percentage, got {describe(value)}")
-            number = float(text)
+            if value.isdigit() and value.isascii():  # the common "100", "42"
+                number: float = int(value)
+            else:
+                text = value.strip()
+                if _NUMBER.fullmatch(text) is None:
+                    raise self.error(key, f"expected a percentage, got {describe(value)}")
+                number = float(text)
             if 0.0 <= number <= 100.0:
                 return number / 100
         elif value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         else:
             raise self.error(key, f"expected a percentage, got {describe(value)}")
@@ -257,9 +266,10 @@ class PayloadReader:
         """A reader for the nested object at ``key`` (``None`` when missing or ``null``)."""
         value = self.data.get(key)
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
-        return PayloadReader(self.provider, value, self.where(key))
+        return PayloadReader(self.provider, value, f"{self.path}.{key}" if self.path else key)
 
     def array(self, key: str, *, required: bool = False) -> list[Any] | None:
         """The JSON array at ``key`` as given (elements unchecked; do not mutate it)."""
@@ -267,7 +277,8 @@ class PayloadReader:
         if type(value) is list:
             return value
         if value is None:
-            self._missing(key, required)
+            if required:
+                raise self._absent(key)
             return None
         if isinstance(value, (list, tuple)):
             return list(value)
@@ -291,12 +302,14 @@ class PayloadReader:
 
     def items(self, key: str, *, required: bool = False) -> list[PayloadReader]:
         """Readers for each object of the array at ``key`` (paths ``key[0]``, ``key[1]``, ...)."""
-        base = self.where(key)
-        provider = self.provider
-        return [
-            PayloadReader(provider, value, f"{base}[{index}]")
-            for index, value in enumerate(self.array(key, required=required) or ())
-        ]
+        values = self.array(key, required=required)
+        readers: list[PayloadReader] = []
+        if values:
+            base = f"{self.path}.{key}" if self.path else key
+            provider = self.provider
+            for index, value in enumerate(values):
+                readers.append(PayloadReader(provider, value, f"{base}[{index}]"))
+        return readers
 
     def item(self, key: str, index: int) -> PayloadReader:
         """A reader for element ``index`` of the array at ``key`` (which must exist)."""
