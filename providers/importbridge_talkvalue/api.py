@@ -68,6 +68,7 @@ COLUMN_FIELDS: Mapping[str, str] = {
 }
 MODES = ("UPDATE", "SKIP")
 EXPORT_ATTEMPTS = 3
+LIST_PAGES, LIST_PAGE_SIZE = 20, 100
 #: what a broken-off export stream raises while it is read (after the transport answered)
 STREAM_ERRORS = (
     requests.RequestException,
@@ -159,10 +160,7 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
         raise ConfigurationError("talkvalue: nothing to import: a CSV import needs at least one row")
     columns = list(dict.fromkeys(key for row in records for key in row))
     mappings = column_mappings(columns, options.get("column_mappings") or {})
-    request_id = options.get("request_id")
-    file_name = str(
-        options.get("file_name") or (f"importbridge-{request_id}.csv" if request_id else "importbridge.csv")
-    )
+    file_name = upload_name(options.get("file_name"), options.get("request_id"))
     content, size = write_csv(columns, records)
     body = MultipartFile("file", file_name, content, size, "text/csv")
     try:
@@ -204,6 +202,39 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
             mode=mode,
             file_name=file_name,
         )
+
+
+def upload_name(file_name: object, request_id: object) -> str:
+    """The uploaded file's name; with a request id it always ends ``-<request id>.csv``, which
+    is how ``find_submit`` recognises the import later."""
+    stem = str(file_name or "importbridge").removesuffix(".csv")
+    return f"{stem}-{request_id}.csv" if request_id else f"{stem}.csv"
+
+
+def find_submit(conn: Connection, request_id: str) -> ImportJob | None:
+    """The import whose file name carries ``request_id`` (see ``upload_name``), or None.
+
+    Pages through ``GET /path/import`` (newest first in practice; every page is read up to
+    ``LIST_PAGES`` x ``LIST_PAGE_SIZE`` imports). None means no import was started with that
+    file: the doubtful submit never reached the import step.
+    """
+    suffix = f"-{request_id}.csv"
+    for page in range(LIST_PAGES):
+        _, listing = conn.transport.request_json(
+            "GET", "/path/import", params={"pageNumber": page, "pageSize": LIST_PAGE_SIZE}
+        )
+        content = listing.get("content") if isinstance(listing, Mapping) else None
+        if not isinstance(content, list):
+            raise importbridge.PayloadError("talkvalue", "content", "the import list has no content array")
+        for record in content:
+            if isinstance(record, Mapping) and str(record.get("fileName") or "").endswith(suffix):
+                return importbridge.normalize(conn.provider, record)
+        if not content or page + 1 >= int(listing.get("totalPages") or 0):
+            return None
+    raise TransportError(
+        f"talkvalue: no import named *{suffix} in the newest {LIST_PAGES * LIST_PAGE_SIZE}; cannot tell",
+        provider="talkvalue",
+    )
 
 
 def get(conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:

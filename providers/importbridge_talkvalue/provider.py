@@ -58,3 +58,8 @@ class TalkValueProvider(importbridge.Provider):
         from . import api
 
         return api.failed_rows(conn, job)
+
+    def find_submit(self, conn: Connection, request_id: str) -> ImportJob | None:
+        from . import api
+
+        return api.find_submit(conn, request_id)

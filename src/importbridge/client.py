@@ -14,17 +14,29 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from .convert import from_dict, parse_datetime, to_dict
-from .errors import ConfigurationError, JobExpired, JobNotFound, ProviderError, SubmitOutcomeUnknown
+from .errors import (
+    ConfigurationError,
+    ImportBridgeError,
+    JobExpired,
+    JobNotFound,
+    ProviderError,
+    SubmitOutcomeUnknown,
+)
+from .model import ImportJob
 from .plugins import get_provider
 from .provider import Capability, Provider
 from .settings import resolve
 from .transport import DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
 
 if TYPE_CHECKING:
-    from .model import ImportJob, RowResult
+    from .checkpoint import Checkpoint
+    from .model import RowResult
     from .polling import PollPolicy, PollStep
 
 __all__ = ["ImportClient", "connect"]
+
+_SKIP = object()  # a doubtful batch the caller says had landed
+_CANNOT_TELL = object()  # the provider cannot look a submit up by its request id
 
 #: the option through which ``submit_many`` hands each batch its stable request id
 REQUEST_ID = "request_id"
@@ -130,11 +142,13 @@ class ImportClient:
 
         With ``checkpoint`` (a file path) each batch's job is journaled before the next batch is
         sent, so a run killed at any point and started again with the same arguments skips what
-        landed and sends the rest: no row lost, none doubled. The one moment a kill leaves in
-        doubt (a batch sent, its answer not yet journaled) is settled by resending under the same
-        request id when the provider deduplicates (``Capability.IDEMPOTENT_SUBMIT``); otherwise
-        ``on_unknown`` decides: ``"raise"`` ``SubmitOutcomeUnknown`` (check the provider, then rerun
-        with ``"resubmit"`` or ``"skip"``).
+        landed and sends the rest: no row lost, none doubled. Each batch carries a request id
+        (option ``request_id``). A batch whose answer was lost, in this run or by a kill, is
+        settled without importing twice: resent under the same id when the provider deduplicates
+        (``Capability.IDEMPOTENT_SUBMIT``), else looked up (``Provider.find_submit``) and resent
+        only if it surely did not land. When the provider cannot tell, ``on_unknown`` decides:
+        ``"raise"`` ``SubmitOutcomeUnknown`` (check the provider, then rerun with ``"resubmit"``
+        if it did not land or ``"skip"`` if it did). ``on_submit(index, job)`` follows each batch.
         """
         size = self.provider.batch_size if chunk_size is None else chunk_size
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
@@ -166,21 +180,23 @@ class ImportClient:
             if done is not None:
                 jobs.append(from_dict(done))
                 continue
-            if intent is not None and not self._may_resend(intent.request_id, index, on_unknown):
-                continue  # on_unknown="skip": the caller checked, the batch had landed
-            request_id = intent.request_id if intent is not None else str(uuid.uuid4())
-            if journal is not None and intent is None:
-                journal.record_intent(
-                    Intent(chunk=index, rows=len(chunk), digest=rows_digest, request_id=request_id)
-                )
-            try:
-                job = self.provider.submit(self.connection, chunk, {**options, REQUEST_ID: request_id})
-            except SubmitOutcomeUnknown:
-                raise
-            except ProviderError as error:
-                if journal is not None and error.status < 500:
-                    journal.record_void(index)  # refused outright: nothing landed
-                raise
+            if intent is not None:  # sent by an earlier run that never recorded the answer
+                request_id = intent.request_id
+                settled = self._settle(request_id, index, on_unknown)
+                if settled is _SKIP:
+                    continue  # on_unknown="skip": the caller checked, the batch had landed
+            else:
+                request_id = str(uuid.uuid4())
+                settled = None
+                if journal is not None:
+                    journal.record_intent(
+                        Intent(chunk=index, rows=len(chunk), digest=rows_digest, request_id=request_id)
+                    )
+            job = (
+                settled
+                if isinstance(settled, ImportJob)
+                else self._send(chunk, options, request_id, index, journal)
+            )
             if journal is not None:
                 journal.record_job(index, to_dict(job))
             jobs.append(job)
@@ -188,12 +204,41 @@ class ImportClient:
                 on_submit(index, job)
         return jobs
 
-    def _may_resend(self, request_id: str, index: int, on_unknown: OnUnknown) -> bool:
-        """Whether a batch left in doubt by an earlier run may be sent (again) now."""
-        if Capability.IDEMPOTENT_SUBMIT in self.provider.capabilities or on_unknown == "resubmit":
-            return True
+    def _send(
+        self,
+        chunk: Sequence[Mapping[str, Any]],
+        options: Mapping[str, Any],
+        request_id: str,
+        index: int,
+        journal: Checkpoint | None,
+    ) -> ImportJob:
+        """Submit one batch; a lost answer is looked up by request id before anything else."""
+        batch_options = {**options, REQUEST_ID: request_id}
+        try:
+            return self.provider.submit(self.connection, chunk, batch_options)
+        except SubmitOutcomeUnknown:
+            found = self._find(request_id)
+            if found is _CANNOT_TELL:
+                raise
+            if isinstance(found, ImportJob):
+                return found
+            return self.provider.submit(self.connection, chunk, batch_options)  # it surely did not land
+        except ProviderError as error:
+            if error.status < 500 and journal is not None:
+                journal.record_void(index)  # refused outright: nothing landed
+            raise
+
+    def _settle(self, request_id: str, index: int, on_unknown: OnUnknown) -> ImportJob | object | None:
+        """A batch left in doubt by an earlier run: its job if found, None to send it, or _SKIP."""
+        if Capability.IDEMPOTENT_SUBMIT in self.provider.capabilities:
+            return None  # resent under the same request id, the provider answers without re-importing
+        found = self._find(request_id)
+        if found is not _CANNOT_TELL:
+            return found
+        if on_unknown == "resubmit":
+            return None
         if on_unknown == "skip":
-            return False
+            return _SKIP
         raise SubmitOutcomeUnknown(
             f"{self.provider.name}: batch {index} was sent by an earlier run (request id {request_id}) "
             "but its outcome was never recorded; check the provider, then rerun with "
@@ -201,6 +246,13 @@ class ImportClient:
             provider=self.provider.name,
             request_id=request_id,
         )
+
+    def _find(self, request_id: str) -> ImportJob | object | None:
+        """``Provider.find_submit``, or _CANNOT_TELL when the provider cannot look it up."""
+        try:
+            return self.provider.find_submit(self.connection, request_id)
+        except (NotImplementedError, ImportBridgeError):
+            return _CANNOT_TELL
 
     # -- waiting (importbridge.polling) -------------------------------------------------------
 

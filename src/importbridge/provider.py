@@ -122,6 +122,12 @@ class Provider:
         """Stream every rejected row of a job, with its row number and error."""
         raise NotImplementedError(f"{type(self).__name__} does not implement failed_rows()")
 
+    def find_submit(self, conn: Connection, request_id: str) -> ImportJob | None:
+        """After a submit sent with option ``request_id`` ended in doubt: the import it created,
+        or None when it surely created none. ``submit_many`` uses it to settle a lost answer
+        without importing twice; the default cannot tell (``NotImplementedError``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot find a submit by its request id")
+
     def job_context(self, conn: Connection, job: ImportJob) -> dict[str, str]:
         """Non-secret facts a resume token must carry to poll ``job`` from another process.
 

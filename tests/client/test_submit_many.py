@@ -42,10 +42,11 @@ class LedgerProvider(importbridge.Provider):
     settings = (importbridge.Setting(name="base_url", env="LEDGER_URL", default="http://ledger.invalid"),)
     batch_size = 4
 
-    def __init__(self, *, idempotent: bool = False) -> None:
+    def __init__(self, *, idempotent: bool = False, findable: bool = False) -> None:
         if idempotent:
             self.capabilities = self.capabilities | {Capability.IDEMPOTENT_SUBMIT}
         self.idempotent = idempotent
+        self.findable = findable
         self.landed: dict[str, list[Mapping[str, Any]]] = {}
         self.order: list[str] = []
         self.crash_at: tuple[int, str] | None = None  # (call number, "before" | "after")
@@ -71,6 +72,20 @@ class LedgerProvider(importbridge.Provider):
             provider_state="done",
             total=len(records),
         )
+
+    def find_submit(self, conn: Connection, request_id: str) -> ImportJob | None:
+        if not self.findable:
+            return super().find_submit(conn, request_id)
+        for key in self.order:
+            if key.split("#")[0] == request_id:
+                return ImportJob(
+                    provider=self.name,
+                    id=key,
+                    state=JobState.COMPLETE,
+                    provider_state="done",
+                    total=len(self.landed[key]),
+                )
+        return None
 
     def rows(self) -> list[Mapping[str, Any]]:
         return [row for key in self.order for row in self.landed[key]]
@@ -108,13 +123,13 @@ def test_a_finished_run_is_not_sent_again(tmp_path: Path) -> None:
     size=st.integers(min_value=1, max_value=7),
     crash_call=st.integers(min_value=1, max_value=8),
     when=st.sampled_from(["before", "after"]),
-    idempotent=st.booleans(),
+    kind=st.sampled_from(["plain", "idempotent", "findable"]),
 )
 def test_a_crash_anywhere_then_a_rerun_lands_every_row_once(
-    tmp_path_factory: pytest.TempPathFactory, n: int, size: int, crash_call: int, when: str, idempotent: bool
+    tmp_path_factory: pytest.TempPathFactory, n: int, size: int, crash_call: int, when: str, kind: str
 ) -> None:
     path = tmp_path_factory.mktemp("cp") / "journal"
-    provider = LedgerProvider(idempotent=idempotent)
+    provider = LedgerProvider(idempotent=kind == "idempotent", findable=kind == "findable")
     provider.crash_at = (crash_call, when)
     client = importbridge.connect(provider)
     with contextlib.suppress(Crash):
@@ -123,7 +138,7 @@ def test_a_crash_anywhere_then_a_rerun_lands_every_row_once(
     try:
         jobs = client.submit_many(records(n), chunk_size=size, checkpoint=path)
     except SubmitOutcomeUnknown:
-        assert not idempotent  # only a provider that cannot deduplicate leaves a doubt
+        assert kind == "plain"  # only a provider that can neither deduplicate nor look up leaves a doubt
         landed_batches = len(provider.order)
         # the caller checks the provider: the doubtful batch landed iff the crash came after it
         decision = "skip" if when == "after" else "resubmit"
@@ -143,6 +158,27 @@ def test_a_doubtful_batch_is_resent_under_the_same_request_id(tmp_path: Path) ->
     client.submit_many(records(8), checkpoint=tmp_path / "cp")
     assert len(provider.order) == 2
     assert provider.rows() == records(8)
+
+
+def test_a_lost_answer_is_looked_up_and_resent_only_if_it_did_not_land(tmp_path: Path) -> None:
+    class Flaky(LedgerProvider):
+        """Loses the answer of call 2 after it landed, and of call 3 before it landed."""
+
+        def submit(self, conn, records, options):  # type: ignore[no-untyped-def]
+            lost_after, lost_before = self.calls + 1 == 2, self.calls + 1 == 3
+            if lost_before:
+                self.calls += 1
+                raise SubmitOutcomeUnknown("reset before", request_id=options["request_id"])
+            job = super().submit(conn, records, options)
+            if lost_after:
+                raise SubmitOutcomeUnknown("reset after", request_id=options["request_id"])
+            return job
+
+    provider = Flaky(findable=True)
+    jobs = importbridge.connect(provider).submit_many(records(12), chunk_size=4, checkpoint=tmp_path / "cp")
+    assert len(jobs) == 3
+    assert provider.rows() == records(12)
+    assert provider.calls == 4  # 3 batches + 1 resend of the one that did not land
 
 
 def test_other_records_or_settings_are_refused(tmp_path: Path) -> None:
