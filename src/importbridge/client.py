@@ -41,6 +41,8 @@ _CANNOT_TELL = object()  # the provider cannot look a submit up by its request i
 #: the option through which ``submit_many`` hands each batch its stable request id
 REQUEST_ID = "request_id"
 OnUnknown = Literal["raise", "resubmit", "skip"]
+#: how often submit_many sends one batch whose earlier sends provably did not land
+RESENDS = 4
 
 
 def connect(
@@ -212,21 +214,23 @@ class ImportClient:
         index: int,
         journal: Checkpoint | None,
     ) -> ImportJob:
-        """Submit one batch; a lost answer is looked up by request id before anything else."""
+        """Submit one batch; a lost answer is looked up by request id before anything is resent."""
         batch_options = {**options, REQUEST_ID: request_id}
-        try:
-            return self.provider.submit(self.connection, chunk, batch_options)
-        except SubmitOutcomeUnknown:
-            found = self._find(request_id)
-            if found is _CANNOT_TELL:
+        for attempt in range(1, RESENDS + 1):
+            try:
+                return self.provider.submit(self.connection, chunk, batch_options)
+            except SubmitOutcomeUnknown:
+                found = self._find(request_id)
+                if isinstance(found, ImportJob):
+                    return found  # it landed: the answer alone was lost
+                if found is _CANNOT_TELL or attempt == RESENDS:
+                    raise
+                # it surely did not land: send it again
+            except ProviderError as error:
+                if error.status < 500 and journal is not None:
+                    journal.record_void(index)  # refused outright: nothing landed
                 raise
-            if isinstance(found, ImportJob):
-                return found
-            return self.provider.submit(self.connection, chunk, batch_options)  # it surely did not land
-        except ProviderError as error:
-            if error.status < 500 and journal is not None:
-                journal.record_void(index)  # refused outright: nothing landed
-            raise
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _settle(self, request_id: str, index: int, on_unknown: OnUnknown) -> ImportJob | object | None:
         """A batch left in doubt by an earlier run: its job if found, None to send it, or _SKIP."""

@@ -89,3 +89,16 @@ def check_lands_once_or_unknown(
     with importbridge.connect(provider, **sb.settings(provider)) as client:
         for job in jobs:  # every import we were told about exists
             assert client.get(str(job.id)).id == job.id
+
+
+@pytest.mark.importbridge_sandbox(seed=14, **SANDBOX)
+def test_submit_many_under_faults_lands_every_talkvalue_row_once(importbridge_sandbox) -> None:
+    sb = importbridge_sandbox
+    rows = [{"email": f"p{n}@example.com"} for n in range(400)]
+    with importbridge.connect("talkvalue", retry=POLICY, **sb.settings("talkvalue")) as client:
+        jobs = client.submit_many(rows, chunk_size=20, source_id=1)
+    sb.faults.rate = 0.0
+    state = sb.state()["talkvalue"]
+    assert len(jobs) == 20
+    assert (state["imports"], state["rows_submitted"], state["records"]) == (20, 400, 400)
+    assert state["faults"]

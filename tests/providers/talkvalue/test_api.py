@@ -229,3 +229,15 @@ def test_an_export_that_keeps_breaking_is_an_error_not_a_short_list(talkvalue, i
     importbridge_sandbox.faults.script(kind="truncated", method="GET", path=EXPORT, times=3)
     with pytest.raises(importbridge.TransportError, match="broke off 3 times"):
         list(talkvalue.failed_rows(job))
+
+
+def test_a_submit_is_found_again_by_its_request_id(talkvalue) -> None:
+    from importbridge_talkvalue import api
+
+    job = talkvalue.submit(people(2), source_id=1, request_id="batch-0007", file_name="weekly.csv")
+    assert job.file_name == "weekly-batch-0007.csv"
+    found = talkvalue.provider.find_submit(talkvalue.connection, "batch-0007")
+    assert found is not None
+    assert found.id == job.id
+    assert talkvalue.provider.find_submit(talkvalue.connection, "batch-0008") is None
+    assert api.upload_name(None, None) == "importbridge.csv"
