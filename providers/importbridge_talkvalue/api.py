@@ -13,7 +13,7 @@ import csv
 import http.client
 import io
 import itertools
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 from urllib.parse import quote
@@ -249,7 +249,7 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
     ``failedCount`` is the truth: an export that breaks off (a reset, a truncated body) is
     fetched again and resumed after the rows already yielded. The last row read is held back
     until the next one arrives or the count checks out, so a half-sent line is never yielded.
-    An export that stops short the same way twice is taken as the provider's final word.
+    An export that ends cleanly but short twice alike is taken as the provider's final word.
     """
     job_id = job.id
     if job_id is None:
@@ -260,68 +260,37 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
             raise WaitError(
                 f"talkvalue job {job.id} is still {job.state}; export its failures once it finishes"
             )
-    expected = job.failed
-    delivered = 0
+    path = f"/path/import/{quote(job_id, safe='')}/failed/export"
+    progress = _Progress()
     short_counts: list[int] = []
     problem = ""
     for _attempt in range(EXPORT_ATTEMPTS):
-        export = _Export(conn, job_id)
-        rows = export.rows()
-        number = delivered
+        response = conn.transport.request("GET", path, stream=True)
+        body = _Body(response.raw)
         try:
-            for _ in itertools.islice(rows, delivered):  # yielded already, by an earlier attempt
-                pass
-            held = next(rows, None)
-            for number, row in enumerate(rows, start=delivered + 1):  # noqa: B007 (read below)
-                yield held  # type: ignore[misc]  # a row was read before this one: not None
-                held = row
+            response.raw.decode_content = True
+            response.raw.auto_close = False  # let the reader see EOF instead of a closed file
+            buffered = io.BufferedReader(body, buffer_size=BLOCK)
+            lines = io.TextIOWrapper(buffered, encoding=response.encoding or "utf-8", newline="")
+            yield from _parse(csv.reader(lines), progress)
         except STREAM_ERRORS as exc:
-            delivered = number
             problem = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue
         finally:
-            rows.close()
-        delivered = number
-        seen = delivered + (held is not None)
-        whole = export.ended_cleanly
-        if whole and (expected is None or seen >= expected or short_counts[-1:] == [seen]):
-            if held is not None:
-                yield held
+            response.close()
+        seen = progress.delivered + (progress.held is not None)
+        whole = body.last in (b"", b"\n")  # a body cut short ends mid-line
+        if whole and (job.failed is None or seen >= job.failed or short_counts[-1:] == [seen]):
+            if progress.held is not None:
+                yield progress.held
             return
         short_counts.append(seen if whole else -1)
-        problem = f"the export ended after {seen} of {expected} rows" + ("" if whole else " mid-line")
+        problem = f"the export ended after {seen} of {job.failed} rows" + ("" if whole else " mid-line")
     raise TransportError(
         f"talkvalue: the failed-row export of job {job_id} broke off {EXPORT_ATTEMPTS} times ({problem})",
         provider="talkvalue",
         method="GET",
     )
-
-
-class _Export:
-    """One pass over the failed-row export, read incrementally."""
-
-    def __init__(self, conn: Connection, job_id: str) -> None:
-        self._conn = conn
-        self._path = f"/path/import/{quote(job_id, safe='')}/failed/export"
-        self._body: _Body | None = None
-
-    @property
-    def ended_cleanly(self) -> bool:
-        """Whether the body ended with a line break (a truncated one ends mid-line)."""
-        return self._body is not None and self._body.last in (b"", b"\n")
-
-    def rows(self) -> Generator[RowResult, None, None]:
-        """The export's rows; the response is closed when they end or the caller stops."""
-        response = self._conn.transport.request("GET", self._path, stream=True)
-        try:
-            response.raw.decode_content = True
-            response.raw.auto_close = False  # let the reader see EOF instead of a closed file
-            self._body = _Body(response.raw)
-            buffered = io.BufferedReader(self._body, buffer_size=BLOCK)
-            lines = io.TextIOWrapper(buffered, encoding=response.encoding or "utf-8", newline="")
-            yield from parse_export(csv.reader(lines))
-        finally:
-            response.close()
 
 
 class _Body(io.RawIOBase):
@@ -346,16 +315,35 @@ class _Body(io.RawIOBase):
         return count
 
 
+class _Progress:
+    """How far a (possibly interrupted) read of the export got: rows yielded, the row held back."""
+
+    __slots__ = ("delivered", "held")
+
+    def __init__(self) -> None:
+        self.delivered = 0
+        self.held: RowResult | None = None
+
+
 def parse_export(reader: Iterator[list[str]]) -> Iterator[RowResult]:
     """Rows of the failed export (header first) as failed ``RowResult``s.
 
     The export's columns are not documented: the first row-number, error-code, error-message
     and raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
     ``rawValue``, or spellings such as ``row_number``); ``data`` is the raw value, as the
-    contract rules for TalkValue's ``failedRows`` (other columns are not read). This loop is
-    the hot path of ``failed_rows``: positions are resolved once and repeated errors share one
-    ``JobError``.
+    contract rules for TalkValue's ``failedRows`` (other columns are not read).
     """
+    progress = _Progress()
+    yield from _parse(reader, progress)
+    if progress.held is not None:
+        yield progress.held
+
+
+def _parse(reader: Iterator[list[str]], progress: _Progress) -> Iterator[RowResult]:
+    """``parse_export``'s loop, the hot path of ``failed_rows``: it skips the rows an earlier
+    pass delivered, yields every later row but the last (held in ``progress``), and writes its
+    counts back to ``progress`` however it ends. Column positions are resolved once; repeated
+    errors share one ``JobError``."""
     header = next(reader, None)
     if header is None:
         return
@@ -369,41 +357,52 @@ def parse_export(reader: Iterator[list[str]]) -> Iterator[RowResult]:
     pick = itemgetter(*(roles.get(role, missing) for role in ("row", "code", "message", "data")))
     errors: dict[str, JobError] = {}  # errors repeat: share one object per (code, message)
     has_raw = "data" in roles
-    for fields in reader:
-        if len(fields) < width:
-            if not fields:
-                continue
-            fields = fields + [""] * (width - len(fields))
-        number, code, message, raw = pick(fields)
-        error = errors.get(message)
-        if error is None or error.code != (code or None):
-            if len(errors) >= 1024:  # many distinct messages: keep memory flat
-                errors.clear()
-            error = errors[message] = JobError(code=code or None, message=message or None)
-        try:
-            row: int | None = int(number)
-        except ValueError:
-            row = None
-        yield _failed_row(row if row is None or row >= 0 else None, error, raw if has_raw else None)
-
-
-def _failed_row(row: int | None, error: JobError, data: Any) -> RowResult:
-    """``RowResult(row=row, outcome=FAILED, error=error, data=data)``, built for the hot loop.
-
-    attrs' validating ``__init__`` costs more per row than parsing the CSV line itself; these
-    values are valid by construction (a non-negative int or None, a ``JobError``), so the slots
-    are filled directly (about 40% cheaper). ``test_api`` checks it equals the validated build.
-    """
-    result: RowResult = _new(RowResult)
-    _fill(result, "row", row)
-    _fill(result, "outcome", _FAILED)
-    _fill(result, "record_id", None)
-    _fill(result, "error", error)
-    _fill(result, "data", data)
-    _fill(result, "table", None)
-    return result
+    new, failed = _new, _FAILED
+    set_row, set_outcome, set_record_id = _set_row, _set_outcome, _set_record_id
+    set_error, set_data, set_table = _set_error, _set_data, _set_table
+    delivered = progress.delivered
+    for _ in itertools.islice(filter(None, reader), delivered):  # an earlier pass yielded these
+        pass
+    held: RowResult | None = None
+    progress.held = None
+    try:
+        for fields in reader:
+            if len(fields) < width:
+                if not fields:
+                    continue
+                fields = fields + [""] * (width - len(fields))
+            number, code, message, raw = pick(fields)
+            error = errors.get(message)
+            if error is None or error.code != (code or None):
+                if len(errors) >= 1024:  # many distinct messages: keep memory flat
+                    errors.clear()
+                error = errors[message] = JobError(code=code or None, message=message or None)
+            try:
+                row: int | None = int(number)
+            except ValueError:
+                row = None
+            if held is not None:
+                yield held
+                delivered += 1
+            # RowResult(row=..., outcome=FAILED, error=..., data=...) without attrs' validating
+            # __init__, which costs more per row than parsing the CSV line: the values are valid
+            # by construction, so the slots are filled through their descriptors (test_api checks
+            # the rows equal validated ones)
+            held = new(RowResult)
+            set_row(held, row if row is None or row >= 0 else None)
+            set_outcome(held, failed)
+            set_record_id(held, None)
+            set_error(held, error)
+            set_data(held, raw if has_raw else None)
+            set_table(held, None)
+    finally:
+        progress.delivered = delivered
+        progress.held = held
 
 
 _new = object.__new__
-_fill = object.__setattr__
 _FAILED = RowOutcome.FAILED
+# the export loop's row builder: RowResult is a slotted attrs class, each field a member descriptor
+_set_row, _set_outcome, _set_record_id, _set_error, _set_data, _set_table = (
+    RowResult.__dict__[name].__set__ for name in ("row", "outcome", "record_id", "error", "data", "table")
+)

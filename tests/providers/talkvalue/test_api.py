@@ -183,25 +183,27 @@ def test_the_provider_refuses_a_wrong_file_key(talkvalue) -> None:
     assert caught.value.status in (400, 404)
 
 
-@given(st.one_of(st.none(), st.integers(0, 10**9)), cells, cells, cells)
-def test_the_fast_row_builder_equals_the_validated_constructor(row, code, message, raw) -> None:
+@given(st.lists(st.tuples(st.one_of(st.integers(0, 10**9), st.just(""), st.just("-3")), cells, cells, cells)))
+def test_export_rows_equal_rows_built_the_validated_way(rows) -> None:
     from importbridge_talkvalue import api
 
-    error = importbridge.JobError(code=code or None, message=message or None)
-    fast = api._failed_row(row, error, raw)
-    slow = importbridge.RowResult(row=row, outcome=importbridge.RowOutcome.FAILED, error=error, data=raw)
-    assert fast == slow
-    assert importbridge.to_dict(
-        importbridge.ImportJob(
-            provider="talkvalue", state=importbridge.JobState.FAILED, provider_state="FAILED", rows=[fast]
+    out = io.StringIO()
+    csv.writer(out).writerows([["rowNum", "errorCode", "errorMessage", "rawValue"], *rows])
+    parsed = list(api.parse_export(csv.reader(io.StringIO(out.getvalue(), newline=""))))
+    expected = [
+        importbridge.RowResult(
+            row=number if isinstance(number, int) else None,
+            outcome=importbridge.RowOutcome.FAILED,
+            error=importbridge.JobError(code=code or None, message=message or None),
+            data=raw,
         )
-    )["rows"] == [
-        importbridge.to_dict(
-            importbridge.ImportJob(
-                provider="talkvalue", state=importbridge.JobState.FAILED, provider_state="FAILED", rows=[slow]
-            )
-        )["rows"][0]
+        for number, code, message, raw in rows
     ]
+    assert parsed == expected
+    job = dict(provider="talkvalue", state=importbridge.JobState.FAILED, provider_state="FAILED")
+    assert importbridge.to_dict(importbridge.ImportJob(**job, rows=parsed)) == importbridge.to_dict(
+        importbridge.ImportJob(**job, rows=expected)
+    )
 
 
 EXPORT = "/talkvalue/path/import/*/failed/export"
