@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 __all__ = ["TokenBucket"]
 
+_EPSILON = 1e-9
+
 
 class TokenBucket:
     """At most ``rate`` requests per second on average, bursts of at most ``burst``.
@@ -48,8 +50,8 @@ class TokenBucket:
             if now < self._hold_until:
                 return self._hold_until - now
             self._refill(now)
-            if self._tokens >= 1:
-                self._tokens -= 1
+            if self._tokens >= 1 - _EPSILON:  # float sums of waits must not leave a sliver
+                self._tokens = max(0.0, self._tokens - 1)
                 return 0.0
             return (1 - self._tokens) / self.rate
 

@@ -156,6 +156,9 @@ def _run(
             now = policy.clock()
             while heap and heap[0][0] <= now and len(in_flight) < concurrency:
                 _, _, watch = heapq.heappop(heap)
+                if watch.deadline is not None and now > watch.deadline:  # held past it by the bucket
+                    timed_out.append(watch)
+                    continue
                 bucket = _bucket(buckets, watch, policy)
                 wait = bucket.reserve() if bucket is not None else 0.0
                 if wait > 0:

@@ -7,6 +7,7 @@ the sandbox instead (test_sandbox.py, test_wait_all.py).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -82,3 +83,32 @@ def job(
         progress=progress,
         **fields,
     )
+
+
+class FleetClient:
+    """Many jobs, each running linearly from ``start`` to its own finish time; thread-safe."""
+
+    def __init__(self, clock: VirtualClock, finishes: dict[str, float], *, provider: Provider | None = None):
+        self.provider = provider or FakeProvider()
+        self.connection: Any = FakeConnection()
+        self.clock = clock
+        self.start = clock.now
+        self.finishes = finishes
+        self.calls: list[tuple[float, str]] = []
+        self._lock = threading.Lock()
+
+    def get(self, job_id: str, **context: str) -> ImportJob:
+        with self._lock:
+            now = self.clock.now
+            self.calls.append((now, job_id))
+        finish = self.finishes[job_id]
+        name = self.provider.name
+        if now >= finish:
+            return ImportJob(provider=name, id=job_id, state=JobState.COMPLETE, provider_state="done",
+                             total=100, processed=100, succeeded=100, failed=0)  # fmt: skip
+        done = int((now - self.start) / (finish - self.start) * 100)
+        return ImportJob(provider=name, id=job_id, state=JobState.RUNNING, provider_state="busy",
+                         total=100, processed=done)  # fmt: skip
+
+    def close(self) -> None:
+        pass
