@@ -142,8 +142,9 @@ def main() -> None:
         "no progress: delay <= 1s x1.5 cap 20s": ours_n[1] <= google[1],
     }
     print("\n" + "\n".join(f"  [{'ok' if ok else 'MISSED'}] {what}" for what, ok in checks.items()))
+    fixed30 = summary[(True, "fixed 30 s")][0]
     print(
-        f"SUMMARY with progress: {ours_p[0]:.0f} requests vs {summary[(True, 'fixed 30 s')][0]:.0f} (fixed 30 s), "
+        f"SUMMARY with progress: {ours_p[0]:.0f} requests vs {fixed30:.0f} (fixed 30 s), "
         f"delay {ours_p[1]:.2f} s vs {summary[(True, 'fixed 5 s')][1]:.2f} s (fixed 5 s); 1 h job "
         f"{hour_requests:.0f} requests, {hour_delay:.2f} s; without progress: {ours_n[0]:.0f} requests / "
         f"{ours_n[1]:.2f} s vs {google[0]:.0f} / {google[1]:.2f} s (1 s x1.5 cap 20 s); "
