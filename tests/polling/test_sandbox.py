@@ -151,3 +151,40 @@ def test_a_timed_out_wait_resumes_in_a_second_process_within_its_budget():
         assert outcome["state"] == "complete"
         assert outcome["succeeded"] == 600
         assert outcome["now"] <= deadline + 1.0  # finished inside the original budget
+
+
+def test_wait_all_over_three_providers_keeps_the_rate_limit(monkeypatch):
+    with sandbox.run(frozen=True, seed=6, speed=20.0) as sb:
+        for key, value in sb.env.items():
+            monkeypatch.setenv(key, value)
+        clients = {name: importbridge.connect(name) for name in OPTIONS}  # from the environment
+        items: list[importbridge.ImportJob | str] = []
+        for name, client in clients.items():
+            for size in (120, 300, 900) * (8 if name == "micro" else 2):
+                job = client.submit([_row(name, n, n == 7) for n in range(size)], **OPTIONS[name])
+                items.append(client.token(job) if name == "qobra" else job)  # tokens and jobs mix
+        sync = clients["micro"].submit([_row("micro", n, False) for n in range(10)])  # answered inline
+        items.append(sync)
+        sb.clock.advance(1.0)  # the submits' own one-second window closes
+        limited_before = sb.state()["micro"]["rate_limited"]  # (submitting at one instant met 429s)
+        seen = []
+        caller_updates = []
+        stream = importbridge.wait_all(
+            items,
+            clients=[clients["micro"]],
+            concurrency=8,
+            on_update=caller_updates.append,
+            policy=_policy(sb),
+        )  # qobra and talkvalue: connected by wait_all itself, tokens' context included
+        seen.extend(stream)
+        for client in clients.values():
+            client.close()
+        state = sb.state()
+    assert len(seen) == len(items)
+    assert seen[0] is sync  # already finished: yielded before any request
+    assert all(job.done for job in seen)
+    expected = {"micro": JobState.PARTIAL, "talkvalue": JobState.PARTIAL, "qobra": JobState.FAILED}
+    assert all(job.state is expected[job.provider] for job in seen[1:])  # row 7 of each was rejected
+    assert len({(job.provider, job.id) for job in seen}) == len(seen)
+    assert state["micro"]["rate_limited"] == limited_before  # 24 Micro jobs, never over 10 requests/s
+    assert caller_updates
