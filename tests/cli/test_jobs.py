@@ -145,3 +145,17 @@ def test_submit_batches_exit_with_the_worst_state(cli: Cli, tmp_path: Path) -> N
     result = cli("submit", "micro", str(path), "--batch-size", "1", "--json")
     assert [job["state"] for job in result.json_lines()] == ["complete", "failed"]
     assert result.code == 1
+
+
+def test_wait_for_several_jobs_by_id_and_token(cli: Cli, tmp_path: Path) -> None:
+    clean = organizations(tmp_path / "clean.csv", 120)
+    dirty = organizations(tmp_path / "dirty.csv", 120, bad_every=40)
+    first = cli("submit", "micro", str(clean), "--json").json()
+    second = cli("submit", "micro", str(dirty), "--json")
+    token = second.err.rsplit("importbridge resume ", 1)[1].split()[0]
+    result = cli("wait", "micro", token, first["id"], "--json")
+    assert result.code == 3, result.err  # the worst of complete and partial
+    jobs = result.json_lines()
+    assert [(job["id"], job["state"]) for job in jobs] == [
+        (second.json()["id"], "partial"), (first["id"], "complete")
+    ]

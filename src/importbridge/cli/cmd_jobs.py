@@ -12,8 +12,9 @@ import json
 import sys
 from typing import Any
 
-from .output import finish, print_json, row_to_dict
-from .waiting import wait_with_progress
+from .exits import exit_code_for_state
+from .output import emit_job, finish, print_json, row_to_dict, worst
+from .waiting import wait_many, wait_with_progress
 
 __all__ = [
     "add_failed_rows_arguments",
@@ -46,7 +47,8 @@ def add_get_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
     _provider(parser)
-    parser.add_argument("job", metavar="JOB_ID|TOKEN", help="a job id, or a resume token")
+    parser.add_argument("jobs", metavar="JOB_ID|TOKEN", nargs="+",
+                        help="a job id or a resume token; several are waited for at once")
     _timeout(parser)
 
 
@@ -72,9 +74,16 @@ def run_get(args: argparse.Namespace) -> int:
 def run_wait(args: argparse.Namespace) -> int:
     import importbridge
 
+    items = [item.strip() for item in args.jobs]
     with importbridge.connect(args.provider) as client:
-        job = wait_with_progress(client, args.job.strip(), timeout=args.timeout)
-    return finish(job, as_json=args.json)
+        if len(items) == 1:
+            return finish(wait_with_progress(client, items[0], timeout=args.timeout), as_json=args.json)
+        jobs = wait_many(client, items, timeout=args.timeout)
+    for index, job in enumerate(jobs):
+        if index and not args.json:
+            print()
+        emit_job(job, as_json=args.json)
+    return worst(int(exit_code_for_state(job.state.value)) for job in jobs)
 
 
 def run_resume(args: argparse.Namespace) -> int:

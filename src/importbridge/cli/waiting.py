@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .exits import ExitCode
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from importbridge.errors import PollTimeout
     from importbridge.model import ImportJob
 
-__all__ = ["report_timeout", "wait_with_progress"]
+__all__ = ["report_timeout", "wait_many", "wait_with_progress"]
 
 
 def wait_with_progress(client: ImportClient, item: ImportJob | str, *, timeout: float | None) -> ImportJob:
@@ -23,11 +24,37 @@ def wait_with_progress(client: ImportClient, item: ImportJob | str, *, timeout: 
         return client.wait(item, timeout=timeout, on_update=show)
 
 
+def _key(item: ImportJob | str) -> tuple[str, str | None]:
+    from importbridge.tokens import decode
+
+    if isinstance(item, str):
+        token = decode(item)
+        return token.provider, token.job_id
+    return item.provider, item.id
+
+
+def wait_many(
+    client: ImportClient, items: Sequence[str], *, timeout: float | None
+) -> list[ImportJob]:
+    """Wait for several jobs (ids or resume tokens) at once; returns them in the order given."""
+    import importbridge
+    from importbridge.tokens import looks_like_token
+
+    watched = [item if looks_like_token(item) else client.get(item) for item in items]
+    with display() as show:
+        ended = {
+            _key(job): job
+            for job in importbridge.wait_all(watched, clients=[client], timeout=timeout, on_update=show)
+        }
+    return [ended[key] for key in dict.fromkeys(_key(item) for item in watched)]
+
+
 def report_timeout(error: PollTimeout, *, as_json: bool) -> int:
     """Print the last snapshot (stdout) and the resume token (stderr); exit status 4."""
     if error.job is not None:
         emit_job(error.job, as_json=as_json)
     message = " ".join(str(error).split())
     print(f"importbridge: timed out: {message}", file=sys.stderr)
-    print(f"importbridge: resume with: importbridge resume {error.token}", file=sys.stderr, flush=True)
+    for token in getattr(error, "tokens", None) or [error.token]:  # wait_all lists one per job
+        print(f"importbridge: resume with: importbridge resume {token}", file=sys.stderr, flush=True)
     return int(ExitCode.TIMED_OUT)
