@@ -29,7 +29,7 @@ def test_demo_json_every_provider_partial() -> None:
 
 
 def test_demo_readable_outcome_and_rejected_rows() -> None:
-    result = run_cli("demo")
+    result = run_cli("demo", "--speed", "400")
     assert result.code == 0, result.err
     assert "Traceback" not in result.err
     for provider in ("micro", "qobra", "talkvalue"):
