@@ -203,12 +203,13 @@ class _Watch:
             delay = min(delay, max(0.0, self.deadline - now))
         return delay
 
+    def out_of_attempts(self) -> bool:
+        limit = self.policy.max_attempts
+        return limit is not None and self.memory.attempts >= limit
+
     def exhausted(self, now: float) -> bool:
         """Whether the deadline or the attempt budget has run out."""
-        limit = self.policy.max_attempts
-        return (self.deadline is not None and now >= self.deadline) or (
-            limit is not None and self.memory.attempts >= limit
-        )
+        return (self.deadline is not None and now >= self.deadline) or self.out_of_attempts()
 
     def token(self) -> str:
         """The wait as a resume token."""
@@ -318,6 +319,8 @@ class Poller(Iterator[ImportJob]):
         if watch.job is not None:  # a fresh snapshot in hand: the first poll can wait its interval
             policy.sleep(watch.delay(policy.clock()))
         while True:
+            if watch.out_of_attempts():  # e.g. a token that arrives with its budget spent
+                raise watch.timeout(policy.clock())
             news = watch.fetch()
             if news is not None:
                 yield news

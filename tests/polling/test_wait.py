@@ -211,3 +211,14 @@ def test_poll_once_past_the_deadline_raises_with_a_token(clock, policy):
     with pytest.raises(PollTimeout) as caught:
         poll_once(client, token, policy=policy)
     assert decode(caught.value.token).job_id == "j1"
+
+
+def test_a_token_with_its_attempts_spent_makes_no_request(clock):
+    policy = PollPolicy(clock=clock, sleep=clock.sleep, max_attempts=2)
+    client = ScriptedClient(clock, [job("running")])
+    with pytest.raises(PollTimeout) as caught:
+        wait(client, "j1", policy=policy)
+    calls = len(client.calls)
+    with pytest.raises(PollTimeout):
+        wait(client, caught.value.token, policy=policy)
+    assert len(client.calls) == calls
