@@ -42,8 +42,9 @@ def submit_all(sb: sandbox.Sandbox, clients: dict[str, ImportClient], count: int
     for index, provider in zip(range(count), itertools.cycle(PROVIDERS)):
         size = 101 + (index * 37) % 300
         jobs.append(clients[provider].submit([_row(provider, n) for n in range(size)], **OPTIONS[provider]))
-        if clients[provider].provider.rate_limit:  # submit politely too: this run measures waiting
-            sb.clock.advance(1.0 / clients[provider].provider.rate_limit)
+        rate = clients[provider].provider.rate_limit
+        if rate:  # submit politely too: this run measures waiting
+            sb.clock.advance(1.0 / rate)
     return jobs
 
 
