@@ -4,8 +4,11 @@ attempt budgets, Retry-After, transient failures, the step API and resumed budge
 from __future__ import annotations
 
 import logging
+import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from importbridge import (
     AuthenticationError,
@@ -21,7 +24,7 @@ from importbridge import (
 from importbridge.polling import make_token, poll, poll_once, wait
 from importbridge.tokens import Token, decode, encode
 
-from .polling_fakes import ScriptedClient, job
+from .polling_fakes import ScriptedClient, VirtualClock, job
 
 
 def linear(start: float, duration: float, final: str = "complete") -> object:
@@ -222,3 +225,30 @@ def test_a_token_with_its_attempts_spent_makes_no_request(clock):
     with pytest.raises(PollTimeout):
         wait(client, caught.value.token, policy=policy)
     assert len(client.calls) == calls
+
+
+@given(
+    timeout=st.floats(0, 500),
+    request_time=st.floats(0, 3),
+    initial=st.floats(0.1, 20),
+    growth=st.floats(1, 3),
+    jitter=st.floats(0, 0.9),
+    seed=st.integers(0, 2**16),
+)
+def test_no_sleep_ever_crosses_the_deadline(timeout, request_time, initial, growth, jitter, seed):
+    clock = VirtualClock()
+    policy = PollPolicy(
+        clock=clock,
+        sleep=clock.sleep,
+        initial=initial,
+        growth=growth,
+        jitter=jitter,
+        random=random.Random(seed),
+    )
+    start = clock.now
+    client = ScriptedClient(clock, [lambda now: job("running", total=100, processed=int(now - start) % 100)],
+                            request_time=request_time)  # fmt: skip
+    with pytest.raises(PollTimeout):
+        wait(client, "j1", timeout=timeout, policy=policy)
+    assert all(at <= start + timeout + 1e-6 for at, _, _ in client.calls)
+    assert clock.now <= start + timeout + request_time + 1e-6
