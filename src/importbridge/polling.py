@@ -87,17 +87,20 @@ def _signature(job: ImportJob) -> tuple[Any, ...]:
 
 
 def _job_context(client: Client, job: ImportJob | None) -> dict[str, str]:
-    """The non-secret context a token needs: the provider's, plus dates that date a 404."""
-    provider = client.provider
-    context = provider.job_context(client.connection, job) if job is not None else {}
+    """The non-secret context a token needs: the provider's, plus the dates that date a 404.
+
+    With only a job id in hand, that is the client's settings marked ``context``.
+    """
+    provider, connection = client.provider, client.connection
     if job is None:
-        context = {
-            setting.name: client.connection.settings[setting.name]
+        return {
+            setting.name: connection.settings[setting.name]
             for setting in provider.settings
-            if setting.context and client.connection.settings.get(setting.name)
+            if setting.context and connection.settings.get(setting.name)
         }
-    for name in ("created_at", "expires_at"):
-        value = getattr(job, name, None) if job is not None else None
+    context = dict(provider.job_context(connection, job))
+    for name in ("created_at", "expires_at"):  # the client turns a 404 past these into JobExpired
+        value = getattr(job, name)
         if value is not None:
             context.setdefault(name, format_datetime(value))
     return context
