@@ -188,3 +188,18 @@ def test_wait_all_over_three_providers_keeps_the_rate_limit(monkeypatch):
     assert len({(job.provider, job.id) for job in seen}) == len(seen)
     assert state["micro"]["rate_limited"] == limited_before  # 24 Micro jobs, never over 10 requests/s
     assert caller_updates
+
+
+def test_a_token_older_than_the_retention_gets_job_expired():
+    records, options = _flows(set())["micro"]
+    # The client dates a 404 against the real clock, so the sandbox's virtual time starts in 2023;
+    # the token carries the job's created_at, which is what makes the 404 a JobExpired.
+    with (
+        sandbox.run(frozen=True, seed=7, start=1_700_000_000.0) as sb,
+        importbridge.connect("micro", **sb.settings("micro")) as client,
+    ):
+        token = client.token(client.submit(records, **options))
+        assert "created_at" in decode(token).context
+        sb.clock.advance(8 * 24 * 3600)  # Micro keeps jobs 7 days
+        with pytest.raises(importbridge.JobExpired, match="retention"):
+            client.wait(token, policy=_policy(sb))
