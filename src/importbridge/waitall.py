@@ -27,10 +27,11 @@ from .model import ImportJob
 from .polling import Client, OnUpdate, _connect_for, _Watch, _watch
 from .ratelimit import TokenBucket
 from .schedule import PollPolicy
-from .tokens import decode, looks_like_token
+from .tokens import Token, decode, looks_like_token
 
 if TYPE_CHECKING:
     from .client import ImportClient
+    from .provider import Provider
 
 __all__ = ["HEADROOM", "wait_all"]
 
@@ -41,36 +42,35 @@ HEADROOM = 0.9
 
 
 class _Clients:
-    """One client per provider and context: the caller's first, then ones connected here."""
+    """One client per provider and context: the caller's first, then ones connected here.
+
+    A token is matched to a given client whose context settings (e.g. Micro's team) agree with
+    the token's, else to the provider's first given client (providers read the team from the
+    token's context), else to a client connected from the environment with that context.
+    """
 
     def __init__(self, given: Any) -> None:
         if given is None:
             given = ()
         elif isinstance(given, Mapping):
             given = given.values()
-        self._given: dict[str, Client] = {}
+        self._given: dict[str, list[Client]] = {}
         for client in given:
-            self._given.setdefault(client.provider.name, client)
+            self._given.setdefault(client.provider.name, []).append(client)
         self._made: dict[tuple[str, tuple[tuple[str, str], ...]], ImportClient] = {}
 
     def for_job(self, job: ImportJob) -> Client:
-        client = self._given.get(job.provider)
-        if client is not None:
-            return client
-        return self._connect(job.provider, {})
+        return self.for_token(job.provider, {})
 
     def for_token(self, provider: str, context: Mapping[str, str]) -> Client:
-        client = self._given.get(provider)
-        if client is not None:
-            return client
-        return self._connect(provider, context)
-
-    def _connect(self, provider: str, context: Mapping[str, str]) -> Client:
+        given = self._given.get(provider, [])
+        if given:
+            carried = _carried(given[0].provider, context)
+            matching = (c for c in given if all(c.connection.settings.get(k) == v for k, v in carried))
+            return next(matching, given[0])
         from .plugins import get_provider
-        from .tokens import Token
 
-        names = {setting.name for setting in get_provider(provider).settings}
-        carried = tuple(sorted((key, value) for key, value in context.items() if key in names))
+        carried = _carried(get_provider(provider), context)
         key = (provider, carried)
         if key not in self._made:
             self._made[key] = _connect_for(Token(provider=provider, job_id="-", context=dict(carried)), {})
@@ -79,6 +79,12 @@ class _Clients:
     def close(self) -> None:
         for client in self._made.values():
             client.close()
+
+
+def _carried(provider: Provider, context: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The context entries that are connection settings of ``provider`` (e.g. a team id)."""
+    names = {setting.name for setting in provider.settings}
+    return tuple(sorted((key, value) for key, value in context.items() if key in names))
 
 
 def _watches(

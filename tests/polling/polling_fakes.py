@@ -40,8 +40,8 @@ class FakeProvider(Provider):
 
 
 class FakeConnection:
-    def __init__(self) -> None:
-        self.settings = {"api_key": "sk-secret-do-not-leak", "team_id": "team-42"}
+    def __init__(self, team: str = "team-42") -> None:
+        self.settings = {"api_key": "sk-secret-do-not-leak", "team_id": team}
 
 
 Answer = ImportJob | Exception | Callable[[float], ImportJob | Exception]
@@ -88,9 +88,16 @@ def job(
 class FleetClient:
     """Many jobs, each running linearly from ``start`` to its own finish time; thread-safe."""
 
-    def __init__(self, clock: VirtualClock, finishes: dict[str, float], *, provider: Provider | None = None):
+    def __init__(
+        self,
+        clock: VirtualClock,
+        finishes: dict[str, float],
+        *,
+        provider: Provider | None = None,
+        team: str = "team-42",
+    ):
         self.provider = provider or FakeProvider()
-        self.connection: Any = FakeConnection()
+        self.connection: Any = FakeConnection(team)
         self.clock = clock
         self.start = clock.now
         self.finishes = finishes

@@ -96,3 +96,17 @@ def test_concurrency_must_be_a_positive_integer(concurrency):
 def test_a_string_that_is_not_a_token_is_refused():
     with pytest.raises(Exception, match="resume token"):
         list(wait_all(["12345"]))
+
+
+def test_a_token_goes_to_the_client_of_its_team():
+    clock = VirtualClock()
+    team_a = FleetClient(clock, {"a1": clock.now + 20}, team="A")
+    team_b = FleetClient(clock, {"b1": clock.now + 20}, team="B")
+    tokens = [
+        make_token(team_b, job("running", job_id="b1")),
+        make_token(team_a, job("running", job_id="a1")),
+    ]
+    finished = list(wait_all(tokens, clients=[team_a, team_b], policy=_policy(clock)))
+    assert sorted(job.id for job in finished) == ["a1", "b1"]
+    assert {job_id for _, job_id in team_a.calls} == {"a1"}
+    assert {job_id for _, job_id in team_b.calls} == {"b1"}
