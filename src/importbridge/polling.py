@@ -53,6 +53,8 @@ __all__ = [
 logger = logging.getLogger("importbridge")
 
 OnUpdate = Callable[[ImportJob], None]
+#: closer than this to the deadline counts as at it (epoch-sized floats barely move by less)
+_TICK = 1e-3
 #: consecutive transient failures (network, 5xx after the transport's own retries) a wait rides out
 TRANSIENT_LIMIT = 3
 
@@ -212,7 +214,7 @@ class _Watch:
 
     def exhausted(self, now: float) -> bool:
         """Whether the deadline or the attempt budget has run out."""
-        return (self.deadline is not None and now >= self.deadline) or self.out_of_attempts()
+        return (self.deadline is not None and now >= self.deadline - _TICK) or self.out_of_attempts()
 
     def token(self) -> str:
         """The wait as a resume token."""

@@ -15,6 +15,9 @@ from collections.abc import Callable
 __all__ = ["TokenBucket"]
 
 _EPSILON = 1e-9
+#: shortest wait ever advised: epoch-sized floats cannot move by much less, and a virtual clock
+#: asked to advance by 1e-9 s would stand still, leaving the caller asking again forever
+_TICK = 1e-3
 
 
 class TokenBucket:
@@ -53,7 +56,7 @@ class TokenBucket:
             if self._tokens >= 1 - _EPSILON:  # float sums of waits must not leave a sliver
                 self._tokens = max(0.0, self._tokens - 1)
                 return 0.0
-            return (1 - self._tokens) / self.rate
+            return max(_TICK, (1 - self._tokens) / self.rate)
 
     def hold(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (a provider's ``Retry-After``) and start again empty."""

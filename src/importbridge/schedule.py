@@ -56,6 +56,7 @@ def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) 
 
 
 _OPTIONAL = frozenset({"deadline", "max_attempts"})
+_MOVED = 1e-9  # progress must move by more than float dust to give a rate
 
 
 @attrs.frozen(kw_only=True)
@@ -168,7 +169,7 @@ def estimate_finish(memory: Memory) -> tuple[float, float] | None:
     if memory.base is None or memory.moved is None:
         return None
     (t0, p0), (t1, p1) = memory.base, memory.moved
-    if t1 <= t0 or p1 <= p0:
+    if t1 <= t0 or p1 - p0 < _MOVED:
         return None
     step = memory.step or 0.0
     # Either end may have been up to one step further along than it showed.
