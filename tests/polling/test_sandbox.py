@@ -15,6 +15,7 @@ import pytest
 import importbridge
 from importbridge import JobState, PollPolicy, PollTimeout, sandbox
 from importbridge.tokens import decode
+from importbridge.transport import RetryPolicy
 
 
 def _row(provider: str, n: int, bad: bool) -> dict[str, Any]:
@@ -203,3 +204,27 @@ def test_a_token_older_than_the_retention_gets_job_expired():
         sb.clock.advance(8 * 24 * 3600)  # Micro keeps jobs 7 days
         with pytest.raises(importbridge.JobExpired, match="retention"):
             client.wait(token, policy=_policy(sb))
+
+
+def test_a_429_and_5xx_blips_do_not_end_a_wait():
+    records, options = _flows(set())["micro"]
+    with (
+        sandbox.run(frozen=True, seed=8, speed=5.0) as sb,
+        importbridge.connect("micro", retry=RetryPolicy(tries=1), **sb.settings("micro")) as client,
+    ):  # no transport retries: every fault reaches the wait itself
+        job = client.submit(records, **options)
+        sb.faults.script(kind="429", method="GET", path="/micro/v2/prism/*/imports/*", times=1)
+        sleeps: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            sb.clock.sleep(seconds)
+
+        final = client.wait(job, policy=PollPolicy(clock=sb.clock.now, sleep=sleep))
+        sb.faults.script(kind="503", method="GET", path="/micro/v2/prism/*/imports/*", times=2)
+        again = client.wait(job.id, policy=_policy(sb))  # two 503s in a row, then the answer
+        faults = sb.state()["micro"]["faults"]
+    assert final.state is JobState.COMPLETE
+    assert again == final
+    assert sleeps[1] >= 1.0  # the 429's Retry-After: 1 s, where the schedule said 1.5 s at most
+    assert faults == {"429": 1, "503": 2}
