@@ -2,10 +2,12 @@
 
 Two regimes, chosen per poll:
 
-- *aimed*: once a job's progress has moved between two observations, the observed rate gives an
-  estimated finish time; the next poll lands ``settle`` seconds after it. A jump is never longer
-  than ``trust`` times the span the rate was measured over (an estimate from 1.5 s of progress
-  may not send us 60 s ahead, one from a minute may), nor than ``max_interval``.
+- *aimed*: once a job's progress has moved between two observations, the observed rate gives a
+  window in which it should finish (as wide as the progress's resolution makes it: one row, 1 %).
+  The next poll lands ``settle`` seconds after a narrow window; a wide one is probed at
+  ``1 / probes`` of its width. A jump is never longer than ``trust`` times the span the rate was
+  measured over (an estimate from 1.5 s of progress may not send us 60 s ahead, one from a
+  minute may), nor than ``max_interval``.
 - *blind*: with no usable estimate (no progress reported, progress not moving, or the estimate
   already passed), the interval grows geometrically, ``initial * growth**n`` capped at
   ``max_blind_interval``, with +/- ``jitter``. It is computed from the time elapsed since a
@@ -184,7 +186,7 @@ def next_delay(policy: PollPolicy, memory: Memory, now: float, *, retry_after: f
     window = estimate_finish(memory)
     if window is not None and window[1] + policy.settle > now and memory.base and memory.moved:
         earliest, latest = max(window[0], now), window[1]
-        # A wide window (coarse progress, a short baseline) is probed at a sixth of its width,
+        # A wide window (coarse progress, a short baseline) is probed at 1/probes of its width,
         # so the finish is noticed a few seconds late at worst instead of a whole step late.
         probe = max(2 * policy.settle, (window[1] - window[0]) / policy.probes)
         target = min(earliest + probe, latest + policy.settle)
