@@ -30,6 +30,7 @@ from importbridge import (
     ProviderError,
     RowOutcome,
     RowResult,
+    SubmitOutcomeUnknown,
     TransportError,
     WaitError,
 )
@@ -178,12 +179,21 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
         raise importbridge.PayloadError(
             "talkvalue", "fileKey", f"analyze answered no file key: {analysis!r:.100}"
         )
-    _, started = conn.transport.request_json(
-        "POST",
-        "/path/import",
-        json={"fileKey": file_key, "sourceId": source, "columnMappings": mappings, "mode": mode},
-        idempotent=False,
-    )
+    try:
+        _, started = conn.transport.request_json(
+            "POST",
+            "/path/import",
+            json={"fileKey": file_key, "sourceId": source, "columnMappings": mappings, "mode": mode},
+            idempotent=False,
+        )
+    except SubmitOutcomeUnknown as error:  # say how to find the import: by its file name
+        raise SubmitOutcomeUnknown(
+            f"{error} (look for an import of file {file_name!r} in GET /path/import)",
+            provider=error.provider,
+            method=error.method,
+            url=error.url,
+            request_id=str(options.get("request_id") or file_key),
+        ) from None
     job_id = started.get("importJobId") if isinstance(started, Mapping) else None
     if job_id is None or isinstance(job_id, bool):
         raise importbridge.PayloadError(

@@ -243,3 +243,15 @@ def test_a_submit_is_found_again_by_its_request_id(talkvalue) -> None:
     assert found.id == job.id
     assert talkvalue.provider.find_submit(talkvalue.connection, "batch-0008") is None
     assert api.upload_name(None, None) == "importbridge.csv"
+
+
+def test_a_lost_import_answer_says_how_to_find_the_import(importbridge_sandbox) -> None:
+    sb = importbridge_sandbox
+    sb.faults.script(kind="reset_after", method="POST", path="/talkvalue/path/import")
+    with importbridge.connect("talkvalue", retry=FAST, **sb.settings("talkvalue")) as client:
+        with pytest.raises(importbridge.SubmitOutcomeUnknown, match=r"weekly-r-17\.csv") as caught:
+            client.submit(people(2), source_id=1, file_name="weekly", request_id="r-17")
+        assert caught.value.request_id == "r-17"
+        found = client.provider.find_submit(client.connection, "r-17")
+    assert found is not None  # the import had been created; only its answer was lost
+    assert sb.state()["talkvalue"]["imports"] == 1
