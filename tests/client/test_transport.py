@@ -84,11 +84,11 @@ def test_a_reset_after_sending_is_retried_for_get_and_unknown_for_post(client, s
 def test_a_read_timeout_is_retried_for_get_and_unknown_for_post(server, waits, echo) -> None:
     policy = importbridge.RetryPolicy(sleep=waits.sleep, clock=waits.clock)
     with importbridge.connect(
-        echo, api_key=CANARY, base_url=server.url, retry=policy, timeout=(2.0, 0.2)
+        echo, api_key=CANARY, base_url=server.url, retry=policy, timeout=(2.0, 0.5)
     ) as c:
-        server.queue(Reply(200, JOB, stall=0.6), Reply(200, JOB))
+        server.queue(Reply(200, JOB, stall=1.5), Reply(200, JOB))
         assert c.get("7").id == "7"
-        server.queue(Reply(200, JOB, stall=0.6), Reply(200, JOB))
+        server.queue(Reply(200, JOB, stall=1.5), Reply(200, JOB))
         with pytest.raises(SubmitOutcomeUnknown, match="ReadTimeout"):
             c.submit([{"a": 1}])
     assert server.count("POST") == 1
