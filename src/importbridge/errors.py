@@ -255,11 +255,21 @@ class PollTimeout(WaitError):
     """The wait's deadline or attempt budget ran out.
 
     ``job`` is the last snapshot seen (None if none was), ``token`` resumes the wait elsewhere.
+    When many jobs were waited for (``wait_all``), ``tokens`` holds one token per unfinished job
+    (``[token]`` for a single wait).
     """
 
-    def __init__(self, message: str, *, job: ImportJob | None, token: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        job: ImportJob | None,
+        token: str,
+        tokens: Sequence[str] | None = None,
+    ) -> None:
         self.job = job
         self.token = token
+        self.tokens = list(tokens) if tokens is not None else [token]
         super().__init__(message)
 
 

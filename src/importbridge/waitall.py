@@ -206,13 +206,12 @@ def _run(
         clients.close()
     if timed_out:
         earliest = timed_out[0].timeout(policy.clock())
-        error = PollTimeout(
+        raise PollTimeout(
             f"{len(timed_out)} of the jobs did not finish in time; the first: {earliest}",
             job=earliest.job,
             token=earliest.token,
+            tokens=[watch.token() for watch in timed_out],
         )
-        error.tokens = [watch.token() for watch in timed_out]  # type: ignore[attr-defined]
-        raise error
 
 
 def _bucket(buckets: dict[int, TokenBucket | None], watch: _Watch, policy: PollPolicy) -> TokenBucket | None:
