@@ -55,6 +55,6 @@ def report_timeout(error: PollTimeout, *, as_json: bool) -> int:
         emit_job(error.job, as_json=as_json)
     message = " ".join(str(error).split())
     print(f"importbridge: timed out: {message}", file=sys.stderr)
-    for token in getattr(error, "tokens", None) or [error.token]:  # wait_all lists one per job
+    for token in error.tokens:  # one per unfinished job (wait_all may leave several)
         print(f"importbridge: resume with: importbridge resume {token}", file=sys.stderr, flush=True)
     return int(ExitCode.TIMED_OUT)
