@@ -132,3 +132,15 @@ def test_submit_with_an_unreadable_file(tmp_path: Path) -> None:
 def test_provider_flags_need_a_value() -> None:
     run_cli("submit", "micro", "x.csv", "--dedupe-by").assert_one_line_error(2, "--dedupe-by", "value")
     run_cli("submit", "micro", "x.csv", "-o", "novalue").assert_one_line_error(2, "KEY=VALUE")
+
+
+def test_the_console_script_is_the_same_command() -> None:
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = shutil.which("importbridge", path=str(Path(sys.executable).parent))
+    assert script is not None, "the importbridge console script is not installed beside this Python"
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout.strip()) == (0, f"importbridge {importbridge.__version__}")
