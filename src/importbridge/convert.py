@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import PayloadError
@@ -35,9 +35,12 @@ def parse_datetime(value: str) -> datetime:
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None or parsed.utcoffset() == _ZERO:
         return parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+_ZERO = timedelta(0)
 
 
 @functools.lru_cache(maxsize=1)

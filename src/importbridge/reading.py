@@ -24,9 +24,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
+from .convert import parse_datetime
 from .errors import PayloadError
 
 __all__ = ["PayloadReader"]
@@ -58,21 +59,8 @@ _KINDS: dict[type, str] = {
 }
 
 
-@functools.lru_cache(maxsize=512)
-def _parse_datetime(text: str) -> datetime:
-    """ISO-8601 to an aware UTC datetime (naive means UTC). Cached: polls repeat timestamps."""
-    body = text.strip()
-    if body.endswith(("Z", "z")):
-        body = body[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(body)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    if parsed.utcoffset() == _ZERO:
-        return parsed if parsed.tzinfo is timezone.utc else parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-_ZERO = timezone.utc.utcoffset(None)
+# Cached: polls of one job repeat the same timestamps.
+_parse_datetime = functools.lru_cache(maxsize=512)(parse_datetime)
 
 
 class PayloadReader:
