@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
-from attr import _config as attr_config
 
 __all__ = ["install_fast_init"]
 
@@ -44,7 +43,7 @@ def install_fast_init(
     passes = passes or {}
     unchanged = unchanged or {}
     fields = attrs.fields(cls)
-    namespace: dict[str, Any] = {**(names or {}), "_config": attr_config}
+    namespace: dict[str, Any] = {**(names or {}), "_disabled": attrs.validators.get_disabled}
     params: list[str] = []
     positional: list[str] = []
     convert: list[str] = []
@@ -79,8 +78,8 @@ def install_fast_init(
             validate.append(f"        if not ({test}):\n            {call}" if test else f"        {call}")
         namespace[f"_s{index}"] = getattr(cls, name).__set__  # the slot descriptor
         store.append(f"    _s{index}(self, {name})")
-    # the flag attrs' own generated __init__ reads (attrs.validators.set_disabled sets it)
-    body = [*convert, "    if _config._run_validators:", *(validate or ["        pass"]), *store]
+    # honour attrs.validators.set_disabled() through its public getter
+    body = [*convert, "    if not _disabled():", *(validate or ["        pass"]), *store]
     namespace["_new"], namespace["_cls"] = object.__new__, cls
     source = "\n".join(
         [
