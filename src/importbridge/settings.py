@@ -43,8 +43,18 @@ class Settings(Mapping[str, str]):
 
     @property
     def secret_values(self) -> tuple[str, ...]:
-        """The secret values themselves, longest first (for scrubbing text that may echo them)."""
-        values = {self._values[key] for key in self._secrets if self._values.get(key)}
+        """The secret values, longest first (for scrubbing text that may echo them).
+
+        Each also in the forms an error message may quote it in: stripped of surrounding
+        whitespace and escaped as ``repr``/``ascii`` escape it (requests quotes a header value
+        with a stray newline, e.g. from a CRLF ``.env`` file, as ``'key\\r\\n'``).
+        """
+        values: set[str] = set()
+        for key in self._secrets:
+            value = self._values.get(key)
+            if value:
+                values.update({value, value.strip(), repr(value)[1:-1], ascii(value)[1:-1]})
+        values.discard("")
         return tuple(sorted(values, key=len, reverse=True))
 
     def redact(self, text: str) -> str:

@@ -276,6 +276,12 @@ class Transport:
                 timeout=self.timeout,
                 stream=stream,
             )
+        except requests.exceptions.InvalidHeader as exc:  # refused before sending: resending cannot help
+            self._log(method, shown, type(exc).__name__, attempt, began)
+            raise ConfigurationError(
+                f"{self.provider.name}: a header is not valid HTTP (a setting with a stray space or "
+                f"newline?): {self.settings.redact(str(exc))[:MAX_MESSAGE]}"
+            ) from None
         except requests.RequestException as exc:
             self._log(method, shown, type(exc).__name__, attempt, began)
             sent = not _surely_unsent(exc)

@@ -133,3 +133,23 @@ def test_no_provider_leaks_its_credential(
     for text in texts:
         for secret in [*secrets, CANARY]:
             assert secret not in text, f"{name}: a credential leaked into {text[:200]!r}"
+
+
+@pytest.mark.parametrize(
+    "dressed", [f"{CANARY}\r\n", f" {CANARY}\n", f"{CANARY}\r\nX-Other: 1", f"\n{CANARY}"]
+)
+def test_a_key_with_stray_whitespace_is_a_configuration_error_that_names_no_secret(
+    dressed: str, server: ScriptedServer, echo: EchoProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    """requests refuses such a header and quotes it escaped (a CRLF .env file does this)."""
+    with (
+        caplog.at_level(logging.DEBUG),
+        importbridge.connect(echo, api_key=dressed, base_url=server.url) as client,
+    ):
+        for call in (lambda: client.get("7"), lambda: client.submit([{"a": 1}])):
+            with pytest.raises(importbridge.ConfigurationError) as info:
+                call()
+            assert "header" in str(info.value)
+            scan(str(info.value), repr(info.value), "".join(traceback.format_exception(info.value)))
+    scan(caplog.text)
+    assert server.seen == []  # refused before sending, and never retried
