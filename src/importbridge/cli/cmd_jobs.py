@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "run_get",
     "run_resume",
     "run_wait",
+    "seconds",
 ]
 
 FORMATS = ("csv", "jsonl")
@@ -35,8 +37,19 @@ def _provider(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("provider", metavar="PROVIDER", help="provider name (see `importbridge providers`)")
 
 
+def seconds(text: str) -> float:
+    """``--timeout``'s type: a finite number of seconds, zero or more (else a usage error, 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def _timeout(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
+    parser.add_argument("--timeout", type=seconds, metavar="SECONDS", default=None,
                         help="give up after this long: exit 4 and print a resume token on stderr")
 
 

@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from .cmd_jobs import seconds
 from .exits import exit_code_for_state
 from .inputs import read_records
 from .options import parse_options
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a provider option (repeatable); VALUE is JSON when it parses, else text")
     parser.add_argument("--wait", action="store_true", help="wait for the outcome, showing progress")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS", default=None,
+    parser.add_argument("--timeout", type=seconds, metavar="SECONDS", default=None,
                         help="with --wait: give up after this long (exit 4, resume token on stderr)")
     parser.add_argument("--batch-size", type=_positive, default=None, metavar="ROWS",
                         help="rows per import (default: the provider's batch size); more rows, more jobs")
