@@ -96,6 +96,29 @@ def test_the_command_prints_exports_and_stops_on_sigterm() -> None:
         assert process.wait(timeout=20) == 0
 
 
+def test_the_command_applies_faults_seed_and_speed_and_stops_on_sigint() -> None:
+    """The issue's other stop signal (Ctrl-C) and the options reach the running sandbox."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "importbridge", "sandbox", "--port", "0", "--faults", "0.5",
+         "--seed", "9", "--speed", "40"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(len(ENV_NAMES))]
+        exported = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines)
+        root = exported["MICRO_BASE_URL"].removesuffix("/micro")
+        knobs = requests.get(root + "/_sandbox/state", timeout=10).json()["_sandbox"]
+        assert knobs["faults"]["rate"] == 0.5
+        assert knobs["config"]["speed"] == 40
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    assert process.stderr is not None
+    assert "Traceback" not in process.stderr.read()
+
+
 @pytest.mark.importbridge_sandbox(frozen=True, speed=10, report_progress=False)
 def test_the_pytest_fixture_takes_marker_options(importbridge_sandbox: Any) -> None:
     assert importbridge_sandbox.clock.frozen
