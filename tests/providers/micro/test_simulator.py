@@ -258,6 +258,32 @@ def test_the_sdk_bulk_creates_sync_and_async_and_polls(importbridge_sandbox: San
     assert len(done.results) == 150
 
 
+def test_the_async_sdk_bulk_creates_and_polls(importbridge_sandbox: Sandbox) -> None:
+    """The SDK's asyncio client (``AsyncMicro``) against the sandbox, sync and async imports."""
+    import asyncio
+
+    sb = importbridge_sandbox
+    settings = sb.settings("micro")
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        async with micro_so.AsyncMicro(api_key=settings["api_key"], base_url=settings["base_url"],
+                                       team_id=settings["team_id"], max_retries=0) as client:
+            organizations = client.prism.objects.organizations
+            sync = await organizations.bulk_create(objects=orgs(3, "async"))
+            started = await organizations.bulk_create(objects=orgs(120, "big"))
+            sb.clock.advance(5)
+            done = await client.prism.imports.get(job_id=started.job_id)
+            return sync, started, done
+
+    sync, started, done = asyncio.run(scenario())
+    assert (sync.job_id, sync.status, sync.succeeded) == (None, "complete", 3)
+    assert (started.status, started.total) == ("processing", 120)
+    assert (done.job_id, done.status, done.succeeded) == (started.job_id, "complete", 120)
+    assert done.results is not None
+    assert len(done.results) == 120
+    assert sb.state()["micro"]["records"] == 123
+
+
 def test_the_sdk_error_classes_map(importbridge_sandbox: Sandbox) -> None:
     sb = importbridge_sandbox
     with pytest.raises(micro_so.AuthenticationError):
