@@ -31,3 +31,27 @@ def test_connect_submit_advance_get(provider: str) -> None:
         assert finished.succeeded == len(records)
         state = sb.state()[provider]
         assert (state["imports"], state["records"]) == (1, stored)
+
+
+ROWS_400: dict[str, list[dict[str, Any]]] = {
+    "micro": [{"name": f"Company {n}", "domain": f"company{n}.example.com"} for n in range(400)],
+    "qobra": [{"id": str(n), "amount": n * 1.5} for n in range(400)],
+    "talkvalue": [{"email": f"person{n}@example.com"} for n in range(400)],
+}
+
+
+@pytest.mark.parametrize("provider", sorted(FLOWS))
+def test_with_the_default_speed_400_rows_finish_within_a_few_seconds(provider: str) -> None:
+    """Issue 3's default: 400 rows finish within a few seconds (here 3 virtual seconds, the
+    same pace as real time on an unfrozen clock), and are still under way right after submit."""
+    _, options, _ = FLOWS[provider]
+    rows = ROWS_400[provider]
+    with sandbox.run(frozen=True, seed=2) as sb, \
+            importbridge.connect(provider, **sb.settings(provider)) as client:
+        job = client.submit(rows, **options)
+        assert job.id is not None
+        assert not job.done
+        sb.clock.advance(3)
+        finished = client.get(job.id)
+        assert finished.state is importbridge.JobState.COMPLETE
+        assert finished.succeeded == 400
