@@ -194,6 +194,17 @@ def test_idempotency_key_reused_with_another_body_is_409(micro: Micro) -> None:
     assert micro.submit(orgs(1), **{"Idempotency-Key": "x" * 256}).status_code == 400
 
 
+def test_idempotency_key_reused_for_another_object_type_is_409(micro: Micro) -> None:
+    """The key names one request (method, path and body), not only a body: the same objects
+    sent to another object type under the same key are a mismatch, and nothing is imported."""
+    micro.submit(orgs(2), **{"Idempotency-Key": "k3"})
+    conflict = micro.submit(orgs(2), object_type="contact", **{"Idempotency-Key": "k3"})
+    assert conflict.status_code == 409
+    assert conflict.json()["code"] == "idempotency_key_mismatch"
+    state = micro.sb.state()["micro"]
+    assert (state["imports"], state["records_by_type"]) == (1, {"organization": 2})
+
+
 def test_an_async_replay_returns_the_first_202_and_location(micro: Micro) -> None:
     first = micro.submit(orgs(120), **{"Idempotency-Key": "big"})
     micro.sb.clock.advance(60)
