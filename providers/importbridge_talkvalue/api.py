@@ -9,12 +9,12 @@ extends that (a column mapped to None is left out); any other column is an error
 
 from __future__ import annotations
 
+import codecs
 import csv
 import http.client
 import io
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
-from operator import itemgetter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -276,12 +276,8 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
     problem = ""
     for _attempt in range(EXPORT_ATTEMPTS):
         response = conn.transport.request("GET", path, stream=True)
-        body = _Body(response.raw)
+        lines = _Lines(response.iter_content(BLOCK), response.encoding or "utf-8")
         try:
-            response.raw.decode_content = True
-            response.raw.auto_close = False  # let the reader see EOF instead of a closed file
-            buffered = io.BufferedReader(body, buffer_size=BLOCK)
-            lines = io.TextIOWrapper(buffered, encoding=response.encoding or "utf-8", newline="")
             yield from _parse(csv.reader(lines), progress)
         except STREAM_ERRORS as exc:
             problem = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -289,7 +285,7 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
         finally:
             response.close()
         seen = progress.delivered + (progress.held is not None)
-        whole = body.last in (b"", b"\n")  # a body cut short ends mid-line
+        whole = lines.whole  # a body cut short ends mid-line
         if whole and (job.failed is None or seen >= job.failed or short_counts[-1:] == [seen]):
             if progress.held is not None:
                 yield progress.held
@@ -303,26 +299,32 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
     )
 
 
-class _Body(io.RawIOBase):
-    """The response body as a raw stream, so the C buffered and text layers wrap it.
+class _Lines:
+    """The export's text lines, split as ``open(newline="")`` splits them (at ``\\n``, ``\\r``
+    or ``\\r\\n``, kept), from the body's byte blocks.
 
-    ``io.TextIOWrapper`` checks ``closed`` on every line; on urllib3's response that is a
-    Python property, here it is ``IOBase``'s C getter (a fifth of the per-row cost saved).
-    ``last`` keeps the body's last byte, to tell a complete export from a truncated one.
+    ``csv.reader`` then iterates lists of lines: a text layer over the socket costs more per
+    line than the split of a whole block. ``whole`` says whether the body ended at a line end
+    (a body cut short ends mid-line).
     """
 
-    def __init__(self, source: Any) -> None:
-        self._source = source
-        self.last = b""
+    def __init__(self, blocks: Iterable[bytes], encoding: str) -> None:
+        self._blocks = blocks
+        self._decode = codecs.getincrementaldecoder(encoding)().decode
+        self.whole = True
 
-    def readable(self) -> bool:
-        return True
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain.from_iterable(self._split())
 
-    def readinto(self, buffer: Any) -> int:
-        count = int(self._source.readinto(buffer))
-        if count:
-            self.last = bytes(buffer[count - 1 : count])
-        return count
+    def _split(self) -> Iterator[list[str]]:
+        rest = ""  # the block's last, perhaps partial, line: it goes before the next block
+        for block in self._blocks:
+            lines = io.StringIO(rest + self._decode(block), newline="").readlines()
+            rest = lines.pop() if lines else ""
+            yield lines
+        rest += self._decode(b"", True)
+        self.whole = rest[-1:] in ("", "\n")
+        yield io.StringIO(rest, newline="").readlines()
 
 
 class _Progress:
@@ -364,12 +366,13 @@ def _parse(reader: Iterator[list[str]], progress: _Progress) -> Iterator[RowResu
             roles.setdefault(role, index)
     missing = len(header)  # a role without a column reads this padding index: always ""
     width = max(roles.values(), default=-1) + 1 if len(roles) == 4 else len(header) + 1
-    pick = itemgetter(*(roles.get(role, missing) for role in ("row", "code", "message", "data")))
-    errors: dict[str, JobError] = {}  # errors repeat: share one object per (code, message)
-    has_raw = "data" in roles
-    new, failed = _new, _FAILED
-    set_row, set_outcome, set_record_id = _set_row, _set_outcome, _set_record_id
-    set_error, set_data, set_table = _set_error, _set_data, _set_table
+    at_row, at_code, at_message, at_data = (
+        roles.get(role, missing) for role in ("row", "code", "message", "data")
+    )
+    has_data = "data" in roles
+    errors: dict[str, dict[str, JobError]] = {}  # code -> message -> the one shared JobError
+    cached = 0
+    make, failed = RowResult.of, RowOutcome.FAILED
     delivered = progress.delivered
     for _ in itertools.islice(filter(None, reader), delivered):  # an earlier pass yielded these
         pass
@@ -381,38 +384,25 @@ def _parse(reader: Iterator[list[str]], progress: _Progress) -> Iterator[RowResu
                 if not fields:
                     continue
                 fields = fields + [""] * (width - len(fields))
-            number, code, message, raw = pick(fields)
-            error = errors.get(message)
-            if error is None or error.code != (code or None):
-                if len(errors) >= 1024:  # many distinct messages: keep memory flat
-                    errors.clear()
-                error = errors[message] = JobError(code=code or None, message=message or None)
+            code, message = fields[at_code], fields[at_message]
             try:
-                row: int | None = int(number)
+                error = errors[code][message]
+            except KeyError:
+                if cached >= 1024:  # many distinct errors: keep memory flat
+                    errors.clear()
+                    cached = 0
+                error = JobError(code=code or None, message=message or None)
+                errors.setdefault(code, {})[message] = error
+                cached += 1
+            try:
+                row: int | None = int(fields[at_row])
             except ValueError:
                 row = None
             if held is not None:
                 yield held
                 delivered += 1
-            # RowResult(row=..., outcome=FAILED, error=..., data=...) without attrs' validating
-            # __init__, which costs more per row than parsing the CSV line: the values are valid
-            # by construction, so the slots are filled through their descriptors (test_api checks
-            # the rows equal validated ones)
-            held = new(RowResult)
-            set_row(held, row if row is None or row >= 0 else None)
-            set_outcome(held, failed)
-            set_record_id(held, None)
-            set_error(held, error)
-            set_data(held, raw if has_raw else None)
-            set_table(held, None)
+            data = fields[at_data] if has_data else None
+            held = make(row if row is None or row >= 0 else None, failed, None, error, data)
     finally:
         progress.delivered = delivered
         progress.held = held
-
-
-_new = object.__new__
-_FAILED = RowOutcome.FAILED
-# the export loop's row builder: RowResult is a slotted attrs class, each field a member descriptor
-_set_row, _set_outcome, _set_record_id, _set_error, _set_data, _set_table = (
-    RowResult.__dict__[name].__set__ for name in ("row", "outcome", "record_id", "error", "data", "table")
-)

@@ -48,6 +48,7 @@ def install_fast_init(
     positional: list[str] = []
     convert: list[str] = []
     validate: list[str] = []
+    tests: list[str | None] = []  # each validator's inline test (None: it has none)
     store: list[str] = []
     for index, field in enumerate(fields):
         if not field.init or field.alias != field.name:
@@ -76,10 +77,14 @@ def install_fast_init(
             call = f"_v{index}(self, _a{index}, {name})"
             test = _passes_expression(field.validator, name, index, passes, namespace)
             validate.append(f"        if not ({test}):\n            {call}" if test else f"        {call}")
+            tests.append(test)
         namespace[f"_s{index}"] = getattr(cls, name).__set__  # the slot descriptor
         store.append(f"    _s{index}(self, {name})")
-    # honour attrs.validators.set_disabled() through its public getter
-    body = [*convert, "    if not _disabled():", *(validate or ["        pass"]), *store]
+    # honour attrs.validators.set_disabled() through its public getter, asked only when an inline
+    # test fails: a value that passes its test passes its validator, so skipping is the same
+    passing = " and ".join(f"({test})" for test in tests) if all(tests) else ""
+    check = f"    if not ({passing}) and not _disabled():" if passing else "    if not _disabled():"
+    body = [*convert, *([check, *validate] if validate else []), *store]
     namespace["_new"], namespace["_cls"] = object.__new__, cls
     source = "\n".join(
         [

@@ -255,3 +255,20 @@ def test_a_lost_import_answer_says_how_to_find_the_import(importbridge_sandbox) 
         found = client.provider.find_submit(client.connection, "r-17")
     assert found is not None  # the import had been created; only its answer was lost
     assert sb.state()["talkvalue"]["imports"] == 1
+
+
+@given(
+    st.text(alphabet=st.sampled_from('a,"é\r\n\x0b\x1c\u2028 '), max_size=300),
+    st.lists(st.integers(1, 40), min_size=1, max_size=20),
+)
+def test_export_lines_split_like_a_text_file_in_any_blocks(text, sizes) -> None:
+    from importbridge_talkvalue import api
+
+    body = text.encode("utf-8")
+    blocks, start = [], 0
+    for size in sizes * (len(body) // sum(sizes) + 1):
+        blocks.append(body[start : start + size])
+        start += size
+    lines = api._Lines(blocks, "utf-8")
+    assert list(lines) == list(io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline=""))
+    assert lines.whole == (not body or body.endswith(b"\n"))
