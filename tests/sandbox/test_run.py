@@ -69,6 +69,29 @@ def test_a_third_party_simulator_mounts_without_a_provider() -> None:
         assert running.state()["echo"]["requests"] == 1
 
 
+def _echo_factory(context: sandbox.SimulatorContext) -> sandbox.Simulator:
+    return sandbox.Simulator(context)
+
+
+@pytest.mark.parametrize(("registration", "fragment"), [
+    (("acme",), "1 arguments"),
+    (("acme", _echo_factory, "extra"), "3 arguments"),
+    (("Not A Name", _echo_factory), "invalid provider name 'Not A Name'"),
+    ((7, _echo_factory), "invalid provider name 7"),
+    (("acme", "not callable"), "'acme' with a factory that is not callable"),
+])
+def test_a_bad_simulator_registration_is_an_invalid_plugin_error_naming_the_plugin(
+    monkeypatch: pytest.MonkeyPatch, registration: tuple[Any, ...], fragment: str
+) -> None:
+    """``register`` takes any arguments: a plugin's mistake is named, not a bare unpacking error."""
+    from importbridge import plugins
+
+    monkeypatch.setattr(plugins.registry(), "collect", lambda hook: {"acme-plugin": (registration,)})
+    with pytest.raises(importbridge.InvalidPluginError, match="acme-plugin") as caught:
+        sandbox.discover_simulators()
+    assert fragment in str(caught.value)
+
+
 def test_the_command_prints_exports_and_stops_on_sigterm() -> None:
     code = "import sys; from importbridge.cli import main; sys.exit(main())"
     try:

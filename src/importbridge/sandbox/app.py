@@ -18,7 +18,12 @@ from typing import Any
 
 import attrs
 
-from importbridge.errors import ConfigurationError, PluginConflictError, UnknownProviderError
+from importbridge.errors import (
+    ConfigurationError,
+    InvalidPluginError,
+    PluginConflictError,
+    UnknownProviderError,
+)
 
 from .clock import VirtualClock
 from .config import DEFAULT_SPEED, LiveConfig, SandboxConfig
@@ -42,12 +47,32 @@ def discover_simulators() -> dict[str, SimulatorFactory]:
     for plugin_name, registrations in plugins.registry().collect(
         "importbridge_register_simulators"
     ).items():
-        for name, factory in registrations:
+        for registration in registrations:
+            name, factory = _checked_registration(plugin_name, registration)
             if name in found:
                 raise PluginConflictError(name, f"plugin {owners[name]!r}", f"plugin {plugin_name!r}")
             found[name] = factory
             owners[name] = plugin_name
     return found
+
+
+def _checked_registration(plugin_name: str, registration: tuple[Any, ...]) -> tuple[str, SimulatorFactory]:
+    """``register(provider_name, factory)``'s arguments, or an error naming the plugin.
+
+    The hook's ``register`` accepts any arguments, so a plugin's mistake would otherwise
+    surface as a bare unpacking error, or as a crash only when the sandbox builds it.
+    """
+    from importbridge.provider import NAME_PATTERN
+
+    if len(registration) != 2:
+        problem = f"called register() with {len(registration)} arguments, expected (provider_name, factory)"
+    elif not isinstance(registration[0], str) or not NAME_PATTERN.match(registration[0]):
+        problem = f"registered a simulator under an invalid provider name {registration[0]!r}"
+    elif not callable(registration[1]):
+        problem = f"registered simulator {registration[0]!r} with a factory that is not callable"
+    else:
+        return registration[0], registration[1]
+    raise InvalidPluginError(f"plugin {plugin_name!r} {problem}")
 
 
 def _provider_settings(name: str) -> tuple[Any, ...]:
