@@ -34,7 +34,8 @@ __all__ = ["PayloadReader"]
 
 V = TypeVar("V")
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only: Python's \d and float() also take e.g. Arabic-Indic and full-width digits
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def describe(value: object) -> str:

@@ -186,6 +186,8 @@ def test_percent_reads_int_float_and_numeric_strings(value: Any, fraction: float
         ("inf", "expected a percentage"),
         ("1_0", "expected a percentage"),
         ("50%", "expected a percentage"),
+        pytest.param("\u0665\u0660", "expected a percentage", id="arabic-indic-digits"),
+        pytest.param("\uff11\uff10\uff10", "expected a percentage", id="full-width-digits"),
         ("", "expected a percentage"),
         (True, "expected a percentage"),
         ([50], "expected a percentage"),
