@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from .budget import limited
 from .convert import format_datetime
 from .errors import (
     ConfigurationError,
@@ -145,8 +146,10 @@ class _Watch:
 
     def call(self) -> ImportJob | Exception:
         """The status request alone (safe in a worker thread): a snapshot or the error it raised."""
+        left = None if self.deadline is None else max(0.0, self.deadline - self.policy.clock())
         try:
-            return self.client.get(self.job_id, **self.context)
+            with limited(left):  # the transport's own retries must not run past the deadline
+                return self.client.get(self.job_id, **self.context)
         except (TransportError, ProviderError) as error:
             return error
 
@@ -154,7 +157,8 @@ class _Watch:
         """Count one request and apply its outcome; return the snapshot if it is news.
 
         A 429 is honoured (its ``Retry-After`` stretches the next sleep); up to
-        ``TRANSIENT_LIMIT`` consecutive network or retryable provider failures are ridden out.
+        ``TRANSIENT_LIMIT`` consecutive network or retryable provider failures are ridden out,
+        and one at the deadline (whose retries the deadline cut short) ends in ``PollTimeout``.
         """
         self.memory.attempts += 1
         if isinstance(outcome, ImportJob):
@@ -170,6 +174,8 @@ class _Watch:
             isinstance(outcome, ProviderError) and outcome.retryable
         )
         self.failures += 1
+        if transient and self.exhausted(self.policy.clock()):
+            return None  # at the deadline a blip is a timeout (resumable), not the wait's error
         if not transient or self.failures >= TRANSIENT_LIMIT:
             raise outcome
         logger.warning("%s job %s: poll failed (%s); will retry", self.provider, self.job_id, outcome)

@@ -30,6 +30,7 @@ import requests
 import requests.adapters
 import requests.utils
 
+from .budget import remaining as retry_budget
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -221,6 +222,7 @@ class Transport:
         policy = self.retry
         rewind = _rewinder(data, files)
         delays = policy.delays()
+        budget = retry_budget()  # a wait's deadline, if one is polling (importbridge.budget)
         started = policy.clock()
         attempt = 0
         while True:
@@ -237,11 +239,12 @@ class Transport:
                 if wait is None:
                     wait = next(delays)
                 elapsed = policy.clock() - started
+                total = policy.total if budget is None else min(policy.total, budget)
                 out_of_budget = (
                     attempt >= policy.tries
                     or rewind is _cannot_rewind
                     or (retry.retry_after is not None and retry.retry_after > policy.retry_after_cap)
-                    or elapsed + wait > policy.total
+                    or elapsed + wait > total
                 )
                 if out_of_budget:
                     raise (retry.error or self._transport_error(method, url, retry.reason, attempt)) from None

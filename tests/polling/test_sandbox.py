@@ -228,3 +228,20 @@ def test_a_429_and_5xx_blips_do_not_end_a_wait():
     assert again == final
     assert sleeps[1] >= 1.0  # the 429's Retry-After: 1 s, where the schedule said 1.5 s at most
     assert faults == {"429": 1, "503": 2}
+
+
+@pytest.mark.parametrize(("kind", "times", "timeout"), [("503", 5, 3.0), ("429", 4, 1.5)])
+def test_the_transports_own_retries_do_not_carry_a_wait_past_its_deadline(kind, times, timeout):
+    records, options = _flows(set())["micro"]
+    with sandbox.run(frozen=True, seed=9, speed=0.01) as sb:
+        retry = RetryPolicy(clock=sb.clock.now, sleep=sb.clock.sleep, jitter=lambda wait: wait)
+        with importbridge.connect("micro", retry=retry, **sb.settings("micro")) as client:
+            job = client.submit(records, **options)
+            sb.faults.script(kind=kind, method="GET", path="/micro/v2/prism/*/imports/*", times=times)
+            start = sb.clock.now()
+            with pytest.raises(PollTimeout) as caught:
+                client.wait(str(job.id), timeout=timeout, policy=_policy(sb))
+            ended = sb.clock.now()
+    # unbounded, the transport alone would sleep 0.5+1+2+4 s (503) or 4 x Retry-After 1 s (429)
+    assert ended <= start + timeout + 1e-6
+    assert decode(caught.value.token).deadline == pytest.approx(start + timeout)
