@@ -257,18 +257,44 @@ def test_a_lost_import_answer_says_how_to_find_the_import(importbridge_sandbox) 
     assert sb.state()["talkvalue"]["imports"] == 1
 
 
-@given(
-    st.text(alphabet=st.sampled_from('a,"é\r\n\x0b\x1c\u2028 '), max_size=300),
-    st.lists(st.integers(1, 40), min_size=1, max_size=20),
+export_text = st.one_of(  # with and without quotes: plain text takes the split-on-commas path
+    st.text(alphabet=st.sampled_from('a,"é\r\n\x00\x0b\u2028 '), max_size=300),
+    st.text(alphabet=st.sampled_from("a,é\r\n\x0b\u2028 "), max_size=300),
 )
-def test_export_lines_split_like_a_text_file_in_any_blocks(text, sizes) -> None:
-    from importbridge_talkvalue import api
+block_sizes = st.lists(st.integers(1, 40), min_size=1, max_size=20)
 
-    body = text.encode("utf-8")
+
+def in_blocks(body: bytes, sizes: list[int]) -> list[bytes]:
     blocks, start = [], 0
     for size in sizes * (len(body) // sum(sizes) + 1):
         blocks.append(body[start : start + size])
         start += size
-    lines = api._Lines(blocks, "utf-8")
+    return blocks
+
+
+@given(export_text, block_sizes)
+def test_export_lines_split_like_a_text_file_in_any_blocks(text, sizes) -> None:
+    from importbridge_talkvalue import api
+
+    body = text.encode("utf-8")
+    lines = api._Lines(in_blocks(body, sizes), "utf-8")
     assert list(lines) == list(io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline=""))
     assert lines.whole == (not body or body.endswith(b"\n"))
+
+
+@given(export_text, block_sizes)
+def test_export_records_are_what_csv_reader_reads_in_any_blocks(text, sizes) -> None:
+    """Plain blocks are split on commas, the rest read by csv.reader: the records are the same."""
+    from importbridge_talkvalue import api
+
+    def outcome(read):
+        try:
+            return list(read())
+        except csv.Error as error:
+            return ("csv.Error", str(error))
+
+    body = text.encode("utf-8")
+    straight = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline="")
+    assert outcome(api._Lines(in_blocks(body, sizes), "utf-8").records) == outcome(
+        lambda: csv.reader(straight)
+    )
