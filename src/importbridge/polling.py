@@ -124,6 +124,7 @@ class _Watch:
     regressions: int = 0
     retry_after: float | None = None
     failures: int = 0
+    began: float | None = None  # when this process started watching (for the timeout message)
 
     @property
     def provider(self) -> str:
@@ -238,7 +239,7 @@ class _Watch:
 
     def timeout(self, now: float) -> PollTimeout:
         state = self.job.state if self.job is not None else self.state
-        started = self.memory.started if self.memory.started is not None else now
+        started = min((at for at in (self.memory.started, self.began) if at is not None), default=now)
         return PollTimeout(
             f"{self.provider} job {self.job_id} is still {state or 'unknown'} after "
             f"{now - started:.1f} s and {self.memory.attempts} polls; resume it with the token",
@@ -275,7 +276,7 @@ def _watch(
         memory = Memory(started=now)
         context = _job_context(client, item)
         return _Watch(
-            client=client, job_id=str(item.id), context=context, policy=policy,
+            client=client, job_id=str(item.id), context=context, policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, None), memory=memory, job=item, state=item.state,
         )  # fmt: skip
     if not isinstance(item, str) or not item:
@@ -285,12 +286,12 @@ def _watch(
         if token.provider != name:
             raise TokenError(f"this resume token is for a {token.provider} job; the client talks to {name}")
         return _Watch(
-            client=client, job_id=token.job_id, context=dict(token.context), policy=policy,
+            client=client, job_id=token.job_id, context=dict(token.context), policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, token.deadline), memory=token.memory, state=token.state,
         )  # fmt: skip
     return _Watch(
         client=client, job_id=item, context=_job_context(client, None), policy=policy,
-        deadline=_deadline(policy, timeout, now, None), memory=Memory(),
+        began=now, deadline=_deadline(policy, timeout, now, None), memory=Memory(),
     )  # fmt: skip
 
 

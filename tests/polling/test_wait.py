@@ -252,3 +252,10 @@ def test_no_sleep_ever_crosses_the_deadline(timeout, request_time, initial, grow
         wait(client, "j1", timeout=timeout, policy=policy)
     assert all(at <= start + timeout + 1e-6 for at, _, _ in client.calls)
     assert clock.now <= start + timeout + request_time + 1e-6
+
+
+def test_a_timeout_says_how_long_the_wait_really_took(clock, policy):
+    blip = TransportError("connection reset", provider="fake")
+    client = ScriptedClient(clock, [blip, job("running")], request_time=0.5)
+    with pytest.raises(PollTimeout, match=r"after 30\.5 s"):  # not counted from the first answer
+        wait(client, "j1", timeout=30, policy=policy)
