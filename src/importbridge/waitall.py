@@ -2,7 +2,7 @@
 
 Design: a heap orders every unfinished job by when it is next due (each job keeps its own
 schedule, as ``wait`` would). The generator's own thread pops due jobs, takes a token from the
-job's client's ``TokenBucket`` (one per client, i.e. per provider and credentials, at the
+job's ``TokenBucket`` (one per provider and credential, shared by clients on one key, at the
 provider's documented ``rate_limit``), and hands the status request alone to a
 ``ThreadPoolExecutor`` of ``concurrency`` workers. Answers come back to the generator's thread,
 which runs the state-machine guard and ``on_update`` and yields finished jobs. A job whose token
@@ -16,6 +16,7 @@ with the policy's ``sleep`` until the next job is due, so virtual clocks work he
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import heapq
 import itertools
 import logging
@@ -144,7 +145,7 @@ def _run(
     policy: PollPolicy,
 ) -> Iterator[ImportJob]:
     clients = _Clients(given)
-    buckets: dict[int, TokenBucket | None] = {}
+    buckets: dict[tuple[str, str], TokenBucket | None] = {}
     timed_out: list[_Watch] = []
     counter = itertools.count()
     heap: list[tuple[float, int, _Watch]] = []
@@ -214,9 +215,22 @@ def _run(
         )
 
 
-def _bucket(buckets: dict[int, TokenBucket | None], watch: _Watch, policy: PollPolicy) -> TokenBucket | None:
-    """The token bucket of the watch's client (None: the provider documents no rate limit)."""
-    key = id(watch.client)
+def _credential(client: Client) -> tuple[str, str]:
+    """Who the provider counts requests against: its name and a digest of the client's secrets.
+
+    Limits are per credential (Micro: per API key), so clients of two teams on one key share a
+    bucket. A digest, so the bucket table holds no secret.
+    """
+    provider, settings = client.provider, client.connection.settings
+    secrets = [str(settings.get(setting.name) or "") for setting in provider.settings if setting.secret]
+    return provider.name, hashlib.sha256("\0".join(secrets).encode()).hexdigest()
+
+
+def _bucket(
+    buckets: dict[tuple[str, str], TokenBucket | None], watch: _Watch, policy: PollPolicy
+) -> TokenBucket | None:
+    """The token bucket of the watch's credential (None: the provider documents no rate limit)."""
+    key = _credential(watch.client)
     if key not in buckets:
         rate = watch.client.provider.rate_limit
         buckets[key] = TokenBucket(rate * HEADROOM, clock=policy.clock) if rate else None

@@ -110,3 +110,20 @@ def test_a_token_goes_to_the_client_of_its_team():
     assert sorted(job.id for job in finished) == ["a1", "b1"]
     assert {job_id for _, job_id in team_a.calls} == {"a1"}
     assert {job_id for _, job_id in team_b.calls} == {"b1"}
+
+
+def test_clients_sharing_a_key_share_its_rate_limit():
+    """Micro's limit is per API key: two teams' clients on one key get one bucket between them."""
+    clock = VirtualClock()
+    team_a = FleetClient(clock, _fleet(clock, 60, seed=1), team="A")
+    team_b = FleetClient(
+        clock, {f"b{n}": at for n, at in enumerate(_fleet(clock, 60, seed=2).values())}, team="B"
+    )
+    jobs = [job("running", job_id=job_id) for job_id in [*team_a.finishes, *team_b.finishes]]
+    tokens = [make_token(team_a if j.id.startswith("j") else team_b, j) for j in jobs]
+    finished = list(wait_all(tokens, clients=[team_a, team_b], concurrency=8, policy=_policy(clock)))
+    assert len(finished) == 120
+    times = sorted(at for at, _ in [*team_a.calls, *team_b.calls])
+    limit = team_a.provider.rate_limit
+    for index, start in enumerate(times):  # no one-second window over the key's limit
+        assert sum(1 for at in times[index : index + int(limit) + 2] if at < start + 1.0) <= limit
