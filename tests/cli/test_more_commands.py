@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -67,3 +68,20 @@ def test_providers_reports_a_plugin_that_failed_to_load(tmp_path: Path) -> None:
     assert "ModuleNotFoundError" in failed[0]["error"]
     strict = run_cli("providers", env={**env, "IMPORTBRIDGE_STRICT_PLUGINS": "1"})
     strict.assert_one_line_error(5, "broken", "brokenplug")
+
+
+def test_sandbox_json_prints_one_document_with_its_settings() -> None:
+    argv = [sys.executable, "-m", "importbridge", "sandbox", "--port", "0", "--json"]
+    pipe = subprocess.PIPE
+    process = subprocess.Popen(argv, stdout=pipe, stderr=pipe, text=True, env=clean_env())
+    try:
+        assert process.stdout is not None
+        document = json.loads(process.stdout.readline())
+        assert document["url"].startswith("http://127.0.0.1:")
+        assert document["env"]["MICRO_BASE_URL"].startswith(document["url"])
+        result = run_cli("providers", env=clean_env(document["env"]))
+        assert result.code == 0, result.err
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err

@@ -42,7 +42,7 @@ COMMANDS: tuple[Command, ...] = (
             run="run_resume",
             arguments="add_resume_arguments"),
     Command("sandbox", "serve the loopback simulators of every provider and print their settings",
-            "importbridge.sandbox.command", run="run_command", common=False),
+            "importbridge.sandbox.command", run="run_command"),
     Command("demo", "import sample data into every provider's sandbox at once and show the outcome",
             "importbridge.cli.cmd_demo"),
 )

@@ -1,13 +1,14 @@
 """``importbridge sandbox``: serve every installed simulator until SIGINT / SIGTERM.
 
 On start it prints one flushed ``export VAR=value`` line per provider setting (the providers'
-own variable names), so ``eval "$(importbridge sandbox --port 0 | head -n 7)"``-style scripts
+own variable names; with ``--json`` one document ``{"url", "env"}`` instead), so ``eval "$(importbridge sandbox --port 0 | head -n 7)"``-style scripts
 and humans can point clients at it. The CLI wires ``add_arguments`` and ``run_command`` in.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import signal
 import sys
@@ -57,8 +58,11 @@ def run_command(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     try:
         with sandbox.run(host=args.host, port=args.port, faults=args.faults, seed=args.seed,
                          speed=args.speed) as sb:
-            for name, value in sb.env.items():
-                stream.write(f"export {name}={shlex.quote(value)}\n")
+            if getattr(args, "json", False):  # one document: where it serves and the settings
+                stream.write(json.dumps({"url": sb.url, "env": dict(sb.env)}) + "\n")
+            else:
+                for name, value in sb.env.items():
+                    stream.write(f"export {name}={shlex.quote(value)}\n")
             stream.flush()
             print(f"# importbridge sandbox serving {sb.url} (state: {sb.url}/_sandbox/state); "
                   "Ctrl-C stops it", file=sys.stderr, flush=True)
