@@ -1,8 +1,9 @@
 """``importbridge sandbox``: serve every installed simulator until SIGINT / SIGTERM.
 
 On start it prints one flushed ``export VAR=value`` line per provider setting (the providers'
-own variable names; with ``--json`` one document ``{"url", "env"}`` instead), so ``eval "$(importbridge sandbox --port 0 | head -n 7)"``-style scripts
-and humans can point clients at it. The CLI wires ``add_arguments`` and ``run_command`` in.
+own variable names; with ``--json`` one document ``{"url", "env"}`` instead), so
+``eval "$(importbridge sandbox --port 0 | head -n 7)"``-style scripts and humans can point
+clients at it. The CLI wires ``add_arguments`` and ``run_command`` in.
 """
 
 from __future__ import annotations
