@@ -35,23 +35,9 @@ from importbridge import (
     WaitError,
 )
 
+from .fields import TARGET_FIELDS
 from .upload import BLOCK, MultipartFile, write_csv
 
-TARGET_FIELDS = frozenset(
-    {
-        "EMAIL",
-        "FIRST_NAME",
-        "LAST_NAME",
-        "NAME",
-        "PHONE",
-        "JOB_TITLE",
-        "COMPANY_NAME",
-        "ADDRESS",
-        "LINKEDIN_URL",
-        "X_URL",
-        "JOINED_AT",
-    }
-)
 COLUMN_FIELDS: Mapping[str, str] = {
     "email": "EMAIL",
     "first_name": "FIRST_NAME",

@@ -17,7 +17,6 @@ import attrs
 
 __all__ = [
     "OUTCOMES",
-    "TARGET_FIELDS",
     "ParsedFile",
     "RowOutcome",
     "decide",
@@ -25,19 +24,6 @@ __all__ = [
     "suggest_field",
 ]
 
-TARGET_FIELDS: tuple[str, ...] = (
-    "EMAIL",
-    "FIRST_NAME",
-    "LAST_NAME",
-    "NAME",
-    "PHONE",
-    "JOB_TITLE",
-    "COMPANY_NAME",
-    "ADDRESS",
-    "LINKEDIN_URL",
-    "X_URL",
-    "JOINED_AT",
-)
 REQUIRED_FIELDS: tuple[str, ...] = ("EMAIL",)
 # outcome -> the job's count field
 OUTCOMES: dict[str, str] = {

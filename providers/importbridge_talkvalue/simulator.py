@@ -31,7 +31,8 @@ from importbridge.sandbox import (
     format_time,
 )
 
-from .sim_rules import OUTCOMES, TARGET_FIELDS, ParsedFile, RowOutcome, decide, parse_csv, suggest_field
+from .fields import TARGET_FIELDS
+from .sim_rules import OUTCOMES, ParsedFile, RowOutcome, decide, parse_csv, suggest_field
 
 __all__ = ["TalkValueSimulator", "build_simulator"]
 
