@@ -165,3 +165,15 @@ def test_status_lines_print_only_changes() -> None:
         ImportJob(provider="q", id="a", state=JobState.RUNNING, provider_state="s", progress=0.25)
     )
     assert percent.getvalue() == "q a: running, 25%\n"
+
+
+def test_a_timeout_hint_gives_a_new_timeout_since_the_token_keeps_the_spent_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from importbridge import PollTimeout
+    from importbridge.cli.waiting import report_timeout
+
+    error = PollTimeout("micro job 7 is still running", job=None, token="ib1.x.y", tokens=["ib1.x.y"])
+    assert report_timeout(error, as_json=True) == ExitCode.TIMED_OUT
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "importbridge: resume with: importbridge resume ib1.x.y --timeout SECONDS"

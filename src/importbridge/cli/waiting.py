@@ -55,6 +55,8 @@ def report_timeout(error: PollTimeout, *, as_json: bool) -> int:
         emit_job(error.job, as_json=as_json)
     message = " ".join(str(error).split())
     print(f"importbridge: timed out: {message}", file=sys.stderr)
+    # The token keeps the spent deadline (a resumed wait keeps its budget), so the hint gives a new one.
     for token in error.tokens:  # one per unfinished job (wait_all may leave several)
-        print(f"importbridge: resume with: importbridge resume {token}", file=sys.stderr, flush=True)
+        print(f"importbridge: resume with: importbridge resume {token} --timeout SECONDS",
+              file=sys.stderr, flush=True)
     return int(ExitCode.TIMED_OUT)
