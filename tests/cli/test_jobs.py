@@ -159,3 +159,9 @@ def test_wait_for_several_jobs_by_id_and_token(cli: Cli, tmp_path: Path) -> None
     assert [(job["id"], job["state"]) for job in jobs] == [
         (second.json()["id"], "partial"), (first["id"], "complete")
     ]
+
+
+def test_failed_rows_of_an_unknown_job_prints_no_csv_header(cli: Cli) -> None:
+    result = cli("failed-rows", "micro", "no-such-job")
+    result.assert_one_line_error(5, "404")
+    assert result.out == ""  # a script writing `> rejected.csv` gets no half-file

@@ -122,10 +122,11 @@ def run_failed_rows(args: argparse.Namespace) -> int:
 
     as_jsonl = args.format == "jsonl" or (args.format is None and args.json)
     writer = None if as_jsonl else csv.writer(sys.stdout, lineterminator="\n")
-    if writer is not None:
-        writer.writerow(CSV_COLUMNS)
     with importbridge.connect(args.provider) as client:
-        for result in client.failed_rows(args.job_id):
+        results = client.failed_rows(args.job_id)  # an unknown job fails here, before any header
+        if writer is not None:
+            writer.writerow(CSV_COLUMNS)
+        for result in results:
             row = row_to_dict(result)
             if writer is None:
                 print_json(row)
