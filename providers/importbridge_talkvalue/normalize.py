@@ -10,7 +10,7 @@ docs/providers.md (TalkValue):
   counts (the word FAILED counts as a job-level failure);
 - new / updated / duplicated / skip / failed counts -> created / updated / duplicates /
   skipped / failed; succeeded = their sum when all four landed buckets are known;
-- ``failedRows`` (a sample) are failed rows (row = rowNum, data = rawValue);
+- ``failedRows`` (a sample, never more than ``failedCount``) are failed rows (row = rowNum, data = rawValue);
   ``rows_complete`` only on a finished job whose ``failedRows`` number ``failedCount``;
 - progress = processed / total; counts must not exceed the total.
 """
@@ -83,6 +83,7 @@ def normalize(payload: Any) -> ImportJob:
         r.at_most("failedCount", succeeded + failed, name["total"], total, what=_LANDED_WORDS)
     state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is JobState.FAILED)
     rows = _failed_rows(r)
+    r.at_most("failedRows", len(rows), "failedCount", failed, what="failedRows entries")
     return ImportJob(
         provider=PROVIDER,
         id=r.identifier(name["id"]),

@@ -330,6 +330,11 @@ def test_unknown_fields_are_ignored() -> None:
         (job(completedAt="soon"), "completedAt", "does not parse"),
         (job(processStartedAt=None, startedAt=5), "startedAt", "date-time"),
         (job(failedRows={"rowNum": 1}), "failedRows", "expected an array"),
+        (
+            job(failedCount=1, failedRows=[failed_row(1), failed_row(2)]),
+            "failedRows",
+            "failedRows entries (2) exceeds failedCount (1)",
+        ),
         (job(failedRows=[failed_row(1), 7]), "failedRows[1]", "expected an object"),
         (job(failedRows=[failed_row(1), failed_row(2, rowNum=-2)]), "failedRows[1].rowNum", "-2"),
         (job(failedRows=[failed_row(1, rowNum="1")]), "failedRows[0].rowNum", "string"),
@@ -411,6 +416,7 @@ def test_valid_generated_jobs_normalize_consistently(
     counts = dict(zip(COUNTS, buckets, strict=True))
     processed = sum(buckets)
     body = {"id": 1, "status": word, "totalRows": processed + pending, "processedRows": processed, **counts}
+    rows = rows[: buckets[4]]  # the sample never outnumbers failedCount
     body["failedRows"] = rows
     j = normalize({"data": body} if envelope else body)
     assert j.succeeded == sum(buckets[:4])
