@@ -107,6 +107,7 @@ def test_exit_codes_cover_complete_partial_and_failed() -> None:
         (("frobnicate",), None, 2, ("invalid choice",)),
         (("wait", "micro", "x", "--timeout", "soon"), None, 2, ("--timeout",)),
         (("wait", "micro", "x", "--timeout", "-1"), None, 2, ("--timeout", ">= 0")),
+        (("wait", "micro", " "), None, 2, ("empty JOB_ID|TOKEN",)),
         (("resume", "ib1.x.xxxxxxxx", "--timeout", "nan"), None, 2, ("--timeout",)),
         (("submit", "micro", "x.csv", "--wait", "--timeout", "-5"), None, 2, ("--timeout", ">= 0")),
         (("resume", "ib1.garbage.xxxxxxxx"), None, 2, ("token",)),

@@ -13,7 +13,7 @@ import math
 import sys
 from typing import Any
 
-from .exits import exit_code_for_state
+from .exits import CommandError, exit_code_for_state
 from .output import emit_job, finish, print_json, row_to_dict, worst
 from .waiting import wait_many, wait_with_progress
 
@@ -88,6 +88,8 @@ def run_wait(args: argparse.Namespace) -> int:
     import importbridge
 
     items = [item.strip() for item in args.jobs]
+    if not all(items):
+        raise CommandError("wait: an empty JOB_ID|TOKEN argument (an unset shell variable?)")
     with importbridge.connect(args.provider) as client:
         if len(items) == 1:
             return finish(wait_with_progress(client, items[0], timeout=args.timeout), as_json=args.json)
