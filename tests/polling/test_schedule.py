@@ -91,16 +91,16 @@ def test_coarse_progress_is_probed_not_overshot_by_a_whole_step(duration, quantu
 
 
 @given(st.floats(1, 1e5), st.floats(0.001, 0.5), st.floats(0.1, 100))
-def test_the_estimate_window_holds_the_true_finish_of_a_linear_job(duration, quantum, gap):
+def test_the_estimate_window_holds_the_true_finish_of_a_linear_job(job_length, quantum, gap):
     memory = Memory()
     t = 0.0
-    while t < duration:
-        memory.observe(t, math.floor(t / duration / quantum) * quantum)
+    while t < job_length:
+        memory.observe(t, math.floor(t / job_length / quantum) * quantum)
         t += gap
     window = estimate_finish(memory)
     if window is not None and memory.moved[1] - memory.base[1] > quantum * (1 + 1e-9):
         # a bound, once the progress has moved by more than one step (before that: a guess)
-        assert window[0] - 1e-6 <= duration <= window[1] + 1e-6
+        assert window[0] - 1e-6 <= job_length <= window[1] + 1e-6
 
 
 def test_an_estimate_is_not_trusted_further_than_its_baseline():
