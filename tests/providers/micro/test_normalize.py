@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import payload_checks
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -69,13 +71,7 @@ def result(**fields: Any) -> dict[str, Any]:
     return {"id": "7f000001-0000-4000-8000-000000000001", **fields}
 
 
-def rejected(path: str, payload: Any) -> PayloadError:
-    with pytest.raises(PayloadError) as caught:
-        normalize(payload)
-    assert caught.value.provider == "micro"
-    assert caught.value.path == path, str(caught.value)
-    assert path in str(caught.value)
-    return caught.value
+rejected = functools.partial(payload_checks.rejected, "micro")
 
 
 # -- the docs' example ----------------------------------------------------------------------
@@ -368,18 +364,10 @@ def test_huge_counts_are_exact_or_rejected_by_name(total: int, processed: int) -
         assert j.progress is None or 0.0 <= j.progress <= 1.0
 
 
-def outcome(payload: Any) -> importbridge.ImportJob | PayloadError:
-    """What normalize makes of ``payload``: a job, or the PayloadError it raised (nothing else)."""
-    try:
-        return normalize(payload)
-    except PayloadError as exc:
-        return exc
+outcome = functools.partial(payload_checks.outcome, "micro")
 
 
-def assert_well_formed(error: PayloadError) -> None:
-    assert error.provider == "micro"
-    assert error.reason
-    assert str(error) == f"micro payload: {error.path or '<payload>'}: {error.reason}"
+assert_well_formed = functools.partial(payload_checks.assert_well_formed, "micro")
 
 
 @given(st.sampled_from(SAMPLES).flatmap(ibst.replaced_values))

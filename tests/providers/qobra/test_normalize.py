@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
+import payload_checks
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -117,13 +119,7 @@ def imp(*tables: Any, **fields: Any) -> dict[str, Any]:
     return {"data_import": body}
 
 
-def rejected(path: str, payload: Any) -> PayloadError:
-    with pytest.raises(PayloadError) as caught:
-        normalize(payload)
-    assert caught.value.provider == "qobra"
-    assert caught.value.path == path, str(caught.value)
-    assert path in str(caught.value)
-    return caught.value
+rejected = functools.partial(payload_checks.rejected, "qobra")
 
 
 # -- the docs' example ----------------------------------------------------------------------
@@ -375,18 +371,10 @@ def test_non_objects_are_rejected(payload: Any) -> None:
     rejected("", payload)
 
 
-def outcome(payload: Any) -> importbridge.ImportJob | PayloadError:
-    """What normalize makes of ``payload``: a job, or the PayloadError it raised (nothing else)."""
-    try:
-        return normalize(payload)
-    except PayloadError as exc:
-        return exc
+outcome = functools.partial(payload_checks.outcome, "qobra")
 
 
-def assert_well_formed(error: PayloadError) -> None:
-    assert error.provider == "qobra"
-    assert error.reason
-    assert str(error) == f"qobra payload: {error.path or '<payload>'}: {error.reason}"
+assert_well_formed = functools.partial(payload_checks.assert_well_formed, "qobra")
 
 
 @given(st.sampled_from(SAMPLES).flatmap(ibst.replaced_values))

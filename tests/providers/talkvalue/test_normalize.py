@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
+import payload_checks
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -94,13 +96,7 @@ def failed_row(n: int, **fields: Any) -> dict[str, Any]:
     }
 
 
-def rejected(path: str, payload: Any) -> PayloadError:
-    with pytest.raises(PayloadError) as caught:
-        normalize(payload)
-    assert caught.value.provider == "talkvalue"
-    assert caught.value.path == path, str(caught.value)
-    assert path in str(caught.value)
-    return caught.value
+rejected = functools.partial(payload_checks.rejected, "talkvalue")
 
 
 # -- the docs' example ----------------------------------------------------------------------
@@ -359,18 +355,10 @@ def test_a_count_that_is_not_a_non_negative_integer_is_rejected(field: str, valu
     rejected(field, job(**{field: value}))
 
 
-def outcome(payload: Any) -> importbridge.ImportJob | PayloadError:
-    """What normalize makes of ``payload``: a job, or the PayloadError it raised (nothing else)."""
-    try:
-        return normalize(payload)
-    except PayloadError as exc:
-        return exc
+outcome = functools.partial(payload_checks.outcome, "talkvalue")
 
 
-def assert_well_formed(error: PayloadError) -> None:
-    assert error.provider == "talkvalue"
-    assert error.reason
-    assert str(error) == f"talkvalue payload: {error.path or '<payload>'}: {error.reason}"
+assert_well_formed = functools.partial(payload_checks.assert_well_formed, "talkvalue")
 
 
 @given(st.sampled_from(SAMPLES).flatmap(ibst.replaced_values))
