@@ -8,8 +8,6 @@ while the others keep working, unless ``IMPORTBRIDGE_STRICT_PLUGINS=1`` asks for
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import threading
 import warnings
@@ -25,6 +23,7 @@ from .errors import (
     PluginLoadError,
     UnknownProviderError,
 )
+from .jsontext import JSONTextError, loads
 from .provider import NAME_PATTERN, Provider
 
 if TYPE_CHECKING:
@@ -302,34 +301,9 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     ``PayloadError`` escapes for bad input; the caller's object is never mutated.
     """
     adapter = get_provider(provider)
-    if isinstance(payload, (bytes, bytearray, memoryview)):
+    if isinstance(payload, (str, bytes, bytearray, memoryview)):
         try:
-            payload = bytes(payload).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PayloadError(
-                adapter.name, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}"
-            ) from None
-    if isinstance(payload, str):
-        try:
-            payload = _decoder().decode(payload)
-        except json.JSONDecodeError as exc:
-            raise PayloadError(
-                adapter.name, "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from None
-        except ValueError as exc:  # from _not_json_constant
-            raise PayloadError(adapter.name, "", f"not JSON: {exc}") from None
-        except RecursionError:
-            raise PayloadError(adapter.name, "", "not JSON: nested too deeply") from None
+            payload = loads(payload)
+        except JSONTextError as exc:
+            raise PayloadError(adapter.name, "", str(exc)) from None
     return adapter.normalize(payload)
-
-
-def _not_json_constant(name: str) -> object:
-    """Python's json accepts NaN and Infinity; JSON does not, and no provider sends them."""
-    raise ValueError(f"{name} is not a JSON value")
-
-
-@functools.lru_cache(maxsize=1)
-def _decoder() -> json.JSONDecoder:
-    """One strict decoder, built once: ``json.loads(text, parse_constant=...)`` would build a
-    new decoder on every call, which costs about as much as decoding a status payload."""
-    return json.JSONDecoder(parse_constant=_not_json_constant)
