@@ -10,6 +10,7 @@ Callers catch what they can act on; everything derives from ``ImportBridgeError`
     │   ├── PluginConflictError               two distributions claim one provider name
     │   └── InvalidPluginError                it registered something that is not a Provider
     ├── ConfigurationError                    a missing or invalid setting (names the env var)
+    ├── InputError (ValueError)               records or a file of the caller's that cannot be sent
     ├── TokenError (ValueError)               a resume token that is malformed, foreign or too old
     ├── TransportError                        the network failed before a usable answer came back
     │   └── SubmitOutcomeUnknown              a submit may or may not have been processed
@@ -40,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ImportBridgeError",
+    "InputError",
     "InvalidPluginError",
     "JobExpired",
     "JobNotFound",
@@ -133,6 +135,15 @@ class InvalidPluginError(PluginError):
 
 class ConfigurationError(ImportBridgeError):
     """A setting is missing or invalid; the message names what to set."""
+
+
+class InputError(ImportBridgeError, ValueError):
+    """Records or a file the caller gave that cannot be sent as they are (a value JSON cannot
+    carry, a CSV with a duplicated header, text that is not in the declared encoding).
+
+    Raised before anything leaves the process, so it is never retried and never makes a submit's
+    outcome unknown; the message names the record, line or column at fault.
+    """
 
 
 class TokenError(ImportBridgeError, ValueError):

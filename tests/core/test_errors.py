@@ -22,6 +22,7 @@ TREE = [
     ("PluginConflictError", "PluginError"),
     ("InvalidPluginError", "PluginError"),
     ("ConfigurationError", "ImportBridgeError"),
+    ("InputError", "ImportBridgeError"),
     ("TokenError", "ImportBridgeError"),
     ("TransportError", "ImportBridgeError"),
     ("SubmitOutcomeUnknown", "TransportError"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from importbridge.errors import ImportBridgeError, PollTimeout, TokenError, UnknownProviderError
+from importbridge.errors import ImportBridgeError, InputError, PollTimeout, TokenError, UnknownProviderError
 
 __all__ = ["CommandError", "ExitCode", "exit_code_for_error", "exit_code_for_state"]
 
@@ -38,6 +38,7 @@ _ERROR_EXITS: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (PollTimeout, ExitCode.TIMED_OUT),
     (UnknownProviderError, ExitCode.USAGE),
     (TokenError, ExitCode.USAGE),
+    (InputError, ExitCode.USAGE),
     (ImportBridgeError, ExitCode.ERROR),
 )
 
