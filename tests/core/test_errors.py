@@ -47,6 +47,7 @@ INSTANCES: list[BaseException] = [
     errors.PluginConflictError("micro", "distribution 'importbridge'", "distribution 'evil'"),
     errors.InvalidPluginError("registered 3, which is not a Provider"),
     errors.ConfigurationError("set MICRO_API_KEY"),
+    errors.InputError("record 3: field amount: NaN is not a JSON value"),
     errors.TokenError("token is from another version"),
     errors.TransportError("connection reset", provider="micro", method="GET", url="http://h/x"),
     errors.SubmitOutcomeUnknown("timed out", provider="micro", method="POST", url="u", request_id="k1"),
@@ -107,6 +108,7 @@ def test_every_class_is_in_the_tree_and_under_the_root() -> None:
 def test_builtin_bases_let_callers_catch_the_usual_way() -> None:
     assert issubclass(errors.PayloadError, ValueError)
     assert issubclass(errors.TokenError, ValueError)
+    assert issubclass(errors.InputError, ValueError)
     assert issubclass(errors.UnknownProviderError, LookupError)
 
 
