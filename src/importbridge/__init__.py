@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AuthenticationError,
+    CheckpointError,
     ConfigurationError,
     ConflictError,
     ImportBridgeError,
@@ -86,6 +87,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "AuthenticationError",
     "Capability",
+    "CheckpointError",
     "ConfigurationError",
     "ConflictError",
     "Connection",

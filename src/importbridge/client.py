@@ -11,10 +11,12 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .convert import from_dict, parse_datetime, to_dict
+from .convert import parse_datetime, to_dict
 from .errors import (
+    CheckpointError,
     ConfigurationError,
     ImportBridgeError,
     JobExpired,
@@ -138,6 +140,8 @@ class ImportClient:
         checkpoint: str | os.PathLike[str] | None = None,
         on_unknown: OnUnknown = "raise",
         on_submit: Callable[[int, ImportJob], None] | None = None,
+        restart: bool = False,
+        run_id: str | None = None,
         **options: Any,
     ) -> list[ImportJob]:
         """Submit ``records`` in provider-sized batches; one job per batch, in order.
@@ -145,12 +149,16 @@ class ImportClient:
         With ``checkpoint`` (a file path) each batch's job is journaled before the next batch is
         sent, so a run killed at any point and started again with the same arguments skips what
         landed and sends the rest: no row lost, none doubled. Each batch carries a request id
-        (option ``request_id``). A batch whose answer was lost, in this run or by a kill, is
-        settled without importing twice: resent under the same id when the provider deduplicates
-        (``Capability.IDEMPOTENT_SUBMIT``), else looked up (``Provider.find_submit``) and resent
-        only if it surely did not land. When the provider cannot tell, ``on_unknown`` decides:
-        ``"raise"`` ``SubmitOutcomeUnknown`` (check the provider, then rerun with ``"resubmit"``
-        if it did not land or ``"skip"`` if it did). ``on_submit(index, job)`` follows each batch.
+        (option ``request_id``) derived from the run (``run_id``, else the checkpoint's absolute
+        path) and the batch, so even a rerun whose journal was lost sends the same ids. A batch
+        whose answer was lost, in this run or by a kill, is settled without importing twice:
+        resent under the same id when the provider deduplicates (``Capability.IDEMPOTENT_SUBMIT``),
+        else looked up (``Provider.find_submit``) and resent only if it surely did not land.
+        When the provider cannot tell, ``on_unknown`` decides: ``"raise"``
+        ``SubmitOutcomeUnknown`` (check the provider, then rerun with ``"resubmit"`` if it did
+        not land or ``"skip"`` if it did). A damaged journal raises ``CheckpointError`` before
+        anything is sent; ``restart=True`` sets it aside and starts over (same request ids).
+        ``on_submit(index, job)`` follows each batch.
         """
         size = self.provider.batch_size if chunk_size is None else chunk_size
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
@@ -159,48 +167,67 @@ class ImportClient:
             raise ConfigurationError(f"on_unknown must be raise, resubmit or skip, got {on_unknown!r}")
         if REQUEST_ID in options or "idempotency_key" in options:
             raise ConfigurationError("submit_many sets each batch's request id itself; do not pass one")
-        from .checkpoint import Checkpoint, Intent, digest
+        if run_id is not None and (not isinstance(run_id, str) or not run_id):
+            raise ConfigurationError(f"run_id must be a non-empty string, got {run_id!r}")
+        if restart and checkpoint is None:
+            raise ConfigurationError("restart=True starts a checkpoint over; pass checkpoint= too")
+        from . import checkpoint as journaling
 
+        options_digest = journaling.digest(options)
+        key = run_id if run_id is not None or checkpoint is None else str(Path(checkpoint).resolve())
+        run = None if key is None else journaling.run_id(key, self.provider.name, size, options_digest)
         journal = None
         if checkpoint is not None:
-            header = {"provider": self.provider.name, "chunk_size": size, "options": digest(options)}
-            journal = Checkpoint.open(checkpoint, header)
+            header = {"provider": self.provider.name, "chunk_size": size, "options": options_digest,
+                      "run": run}
+            journal = journaling.Checkpoint.open(checkpoint, header, restart=restart)
+        # a journal can lose its last lines (or all of them) without a trace; a provider that can
+        # look a submit up is asked about the first batch the journal does not hold, and the next,
+        # until one did not land: batches go out in order, so none after it did either
+        probing = journal is not None and Capability.IDEMPOTENT_SUBMIT not in self.provider.capabilities
         jobs: list[ImportJob] = []
         iterator = iter(records)
         for index in itertools.count():
             chunk = _rows(itertools.islice(iterator, size))
             if not chunk:
                 break
-            rows_digest = digest(chunk)
+            rows_digest = journaling.digest(chunk)
             done = journal.jobs.get(index) if journal else None
             intent = journal.intents.get(index) if journal else None
             if intent is not None and intent.digest != rows_digest:
-                raise ConfigurationError(
+                raise CheckpointError(
                     f"checkpoint {checkpoint}: batch {index} holds other rows than last time; "
-                    "rerun with the same records in the same order, or use a new checkpoint"
+                    "rerun with the same records in the same order, or use a new checkpoint",
+                    path=str(checkpoint),
                 )
             if done is not None:
-                jobs.append(from_dict(done))
+                jobs.append(done)
                 continue
+            attempt = journal.attempt(index) if journal else 0
             if intent is not None:  # sent by an earlier run that never recorded the answer
                 request_id = intent.request_id
                 settled = self._settle(request_id, index, on_unknown)
                 if settled is _SKIP:
                     continue  # on_unknown="skip": the caller checked, the batch had landed
             else:
-                request_id = str(uuid.uuid4())
-                settled = None
+                request_id = (
+                    str(uuid.uuid4()) if run is None
+                    else journaling.request_id(run, index, rows_digest, attempt)
+                )
+                settled = self._find(request_id) if probing else None
                 if journal is not None:
-                    journal.record_intent(
-                        Intent(chunk=index, rows=len(chunk), digest=rows_digest, request_id=request_id)
-                    )
+                    journal.record_intent(journaling.Intent(
+                        chunk=index, rows=len(chunk), digest=rows_digest, attempt=attempt,
+                        request_id=request_id,
+                    ))
             job = (
                 settled
                 if isinstance(settled, ImportJob)
                 else self._send(chunk, options, request_id, index, journal)
             )
+            probing = probing and isinstance(settled, ImportJob)
             if journal is not None:
-                journal.record_job(index, to_dict(job))
+                journal.record_job(index, job, to_dict(job))
             jobs.append(job)
             if on_submit is not None:
                 on_submit(index, job)

@@ -10,6 +10,7 @@ Callers catch what they can act on; everything derives from ``ImportBridgeError`
     │   ├── PluginConflictError               two distributions claim one provider name
     │   └── InvalidPluginError                it registered something that is not a Provider
     ├── ConfigurationError                    a missing or invalid setting (names the env var)
+    │   └── CheckpointError                   a submit_many journal that is damaged or another run's
     ├── InputError (ValueError)               records or a file of the caller's that cannot be sent
     ├── TokenError (ValueError)               a resume token that is malformed, foreign or too old
     ├── TransportError                        the network failed before a usable answer came back
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthenticationError",
+    "CheckpointError",
     "ConfigurationError",
     "ConflictError",
     "ImportBridgeError",
@@ -135,6 +137,23 @@ class InvalidPluginError(PluginError):
 
 class ConfigurationError(ImportBridgeError):
     """A setting is missing or invalid; the message names what to set."""
+
+
+class CheckpointError(ConfigurationError):
+    """A ``submit_many`` journal that cannot be trusted: damaged (cut short, a line garbled,
+    removed, duplicated or edited), not a journal at all, or another run's.
+
+    Raised before anything is sent; ``path`` is the journal, ``line`` the 1-based line at fault
+    (None when the whole file is). ``restart=True`` sets the journal aside and starts over.
+    """
+
+    def __init__(self, message: str, path: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.args[0], self.path, self.line))
 
 
 class InputError(ImportBridgeError, ValueError):

@@ -3,7 +3,8 @@
 Provider options pass through untouched (see ``options``): ``--option key=value`` or
 ``--key value`` for any key the provider documents (docs/cli.md lists the built-ins').
 A file larger than the provider's batch size (or any file with ``--checkpoint``) goes in
-batches through ``submit_many``: one job per batch, printed in order.
+batches through ``submit_many``: one job per batch, printed in order. ``--restart`` sets a
+damaged (or finished) journal aside and starts over.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .cmd_jobs import seconds
-from .exits import exit_code_for_state
+from .exits import CommandError, exit_code_for_state
 from .inputs import read_records
 from .options import parse_options
 from .output import emit_job, finish, worst
@@ -47,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rows per import (default: the provider's batch size); more rows, more jobs")
     parser.add_argument("--checkpoint", default=None, metavar="PATH",
                         help="journal batches here, so rerunning after a crash sends only what is missing")
+    parser.add_argument("--restart", action="store_true",
+                        help="with --checkpoint: set the journal aside (PATH.discarded) and start over")
     parser.epilog = (
         "Any other --name VALUE is a provider option too: --object-type contact is\n"
         "--option object_type=contact. Every provider option takes a value (--replace-all true).\n\n"
@@ -73,7 +76,8 @@ def _batches(client: ImportClient, records: list[dict[str, Any]], options: dict[
              args: argparse.Namespace) -> int:
     import importbridge
 
-    jobs = client.submit_many(records, chunk_size=args.batch_size, checkpoint=args.checkpoint, **options)
+    jobs = client.submit_many(records, chunk_size=args.batch_size, checkpoint=args.checkpoint,
+                              restart=args.restart, **options)
     if args.wait:
         waiting = [job for job in jobs if not job.done]
         with display() as show:
@@ -95,6 +99,8 @@ def _batches(client: ImportClient, records: list[dict[str, Any]], options: dict[
 def run(args: argparse.Namespace) -> int:
     import importbridge
 
+    if args.restart and args.checkpoint is None:
+        raise CommandError("--restart starts a --checkpoint journal over; pass --checkpoint PATH too")
     options = parse_options(args.option, args.provider_flags)
     provider = importbridge.get_provider(args.provider)  # an unknown name fails before the file is read
     records = read_records(args.file)
