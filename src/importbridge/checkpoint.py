@@ -127,9 +127,9 @@ class Checkpoint:
     def _fail(self, line: int | None, problem: str) -> CheckpointError:
         where = f"{self.path}" if line is None else f"{self.path} line {line}"
         return CheckpointError(
-            f"checkpoint {where}: {problem}; nothing was sent. Check the provider for the batches "
-            "this journal would have named, then rerun with restart=True (--restart) to set the "
-            "journal aside and start over",
+            f"checkpoint {where}: {problem}; nothing was sent. Check the provider for this run's "
+            "batches, then rerun with restart=True (--restart) to set the journal aside and "
+            "start over under the same request ids",
             path=str(self.path),
             line=line,
         )
@@ -257,7 +257,7 @@ class Checkpoint:
     def _create(self, lines: bytes) -> None:
         """Write the header and first entry to a new file in one step (a kill leaves none or both)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        partial = self.path.with_name(f".{self.path.name}.new")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, lines)

@@ -2,7 +2,9 @@
 end with the same arguments; the sandbox's own counts prove no row was lost or imported twice.
 
 Micro settles a batch left in doubt by resending it under its Idempotency-Key (a replay);
-TalkValue by finding the import by its file name, which carries the batch's request id."""
+TalkValue by finding the import by its file name, which carries the batch's request id. Both
+hold even when the journal is lost before the last run: request ids derive from the run (the
+checkpoint's path) and the batch, so the rerun sends each batch under the id it had before."""
 
 from __future__ import annotations
 
@@ -65,8 +67,11 @@ def run_child(provider: str, checkpoint: Path, env: dict[str, str], kill: tuple[
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("journal", ["kept", "lost"])
 @pytest.mark.parametrize("provider", ["micro", "talkvalue"])
-def test_killed_runs_resume_without_losing_or_doubling_a_row(tmp_path: Path, provider: str) -> None:
+def test_killed_runs_resume_without_losing_or_doubling_a_row(
+    tmp_path: Path, provider: str, journal: str
+) -> None:
     chance = random.Random(20240515)
     checkpoint = tmp_path / "run.ckpt"
     with sandbox.run(rate_limit=None, sync_threshold=100, seed=5) as sb:
@@ -75,6 +80,8 @@ def test_killed_runs_resume_without_losing_or_doubling_a_row(tmp_path: Path, pro
             run_child(provider, checkpoint, env, kill=(chance.randint(1, 6), chance.uniform(0.0, 0.004)))
         interrupted = sb.state()[provider]["rows_submitted"]
         assert interrupted < ROWS  # the kills really interrupted the run
+        if journal == "lost":
+            checkpoint.unlink()
         summary = json.loads(run_child(provider, checkpoint, env, kill=None).splitlines()[-1])
         state = sb.state()[provider]
     batches = -(-ROWS // CHUNK)
