@@ -49,6 +49,7 @@ FIELDS: dict[str, dict[str, type]] = {
     "job": {"chunk": int, "job": dict},
     "void": {"chunk": int},
 }
+RUN_DIFFERS = "run: it was begun at another checkpoint path or under another run_id"
 DESCRIBED: dict[type, str] = {int: "a non-negative integer", str: "a string", dict: "an object"}
 
 
@@ -152,7 +153,7 @@ class Checkpoint:
     def _parse(self, number: int, line: bytes) -> dict[str, Any]:
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             entry = None
         if not isinstance(entry, dict):
             raise self._fail(number, "is not a journal entry (not a JSON object)")
@@ -184,9 +185,9 @@ class Checkpoint:
         if number == 1:
             self._check_header(entry)
             return
-        chunk = entry["chunk"]
         if kind == "run":
             raise self._fail(number, "is a second header")
+        chunk = entry["chunk"]
         if kind == "intent":
             if chunk in self.jobs or chunk in self.intents:
                 raise self._fail(number, f"sends batch {chunk} again, which the journal already holds")
@@ -201,19 +202,21 @@ class Checkpoint:
         elif kind == "job":
             try:
                 self.jobs[chunk] = from_dict(entry["job"])
-            except PayloadError as error:
+            except (PayloadError, RecursionError) as error:
                 raise self._fail(number, f"holds a job that is not one ({error})") from None
         else:  # void: refused outright, nothing landed
             del self.intents[chunk]
             self.voids[chunk] = self.attempt(chunk) + 1
 
     def _check_header(self, entry: dict[str, Any]) -> None:
-        found = {key: entry.get(key) for key in self.header}
-        differences = [f"{key}: {found[key]!r} != {value!r}" for key, value in self.header.items()
-                       if found[key] != value]
+        differences = [
+            RUN_DIFFERS if key == "run" else f"{key}: {entry.get(key)!r} != {value!r}"
+            for key, value in self.header.items()
+            if entry.get(key) != value
+        ]
         if differences:
             raise CheckpointError(
-                f"checkpoint {self.path} belongs to another run ({', '.join(differences)}); use a "
+                f"checkpoint {self.path} belongs to another run ({'; '.join(differences)}); use a "
                 "new checkpoint path, or the same provider, chunk_size, options and run_id",
                 path=str(self.path),
                 line=1,

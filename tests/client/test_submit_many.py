@@ -2,13 +2,15 @@
 
 ``LedgerProvider`` is an in-process provider (no HTTP) whose imports land in a ledger, optionally
 deduplicated by request id; ``Crash`` stands in for a kill at any moment of a submit. The real
-SIGKILL test against the sandbox lives in test_sandbox_resume.py.
+SIGKILL test against the sandbox lives in test_resume_kill.py.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -257,3 +259,26 @@ def test_a_lost_answer_blocks_the_rerun_until_the_caller_decides(client, server,
     jobs = client.submit_many(records(3), checkpoint=tmp_path / "cp", on_unknown="resubmit")
     assert [job.id for job in jobs] == ["9"]
     assert json.loads(server.seen[1].body)["request_id"] == first_id
+
+
+def test_request_ids_follow_the_documented_derivation(tmp_path: Path) -> None:
+    """docs/client.md "Request ids": a journal written today must resume under tomorrow's code."""
+    namespace = uuid.UUID("6f1c9a52-3d0e-4b8a-9f65-2c7d1e0b4a93")
+
+    def sha(value: Any) -> str:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    provider = LedgerProvider(idempotent=True)
+    client = importbridge.connect(provider)
+    path = tmp_path / "cp"
+    client.submit_many(records(6), checkpoint=path, mode="x")
+    client.submit_many(records(6), run_id="nightly", mode="x")
+    for key in (str(path.resolve()), "nightly"):
+        run = str(uuid.uuid5(namespace, json.dumps(["run", key, "ledger", 4, sha({"mode": "x"})])))
+        expected = [
+            str(uuid.uuid5(namespace, json.dumps(["batch", run, index, sha(batch), 0])))
+            for index, batch in enumerate([records(6)[:4], records(6)[4:]])
+        ]
+        assert [landed for landed in provider.order if landed in expected] == expected
+    assert len(provider.order) == 4
