@@ -7,8 +7,9 @@ Lines, in order of writing (journal version 2)::
     {"kind": "job", "chunk": 0, "job": <to_dict(job)>}           # the import exists
     {"kind": "void", "chunk": 1}                                  # the provider refused it: nothing landed
 
-and every line also carries ``n`` (its 1-based line number) and ``sum`` (a checksum chained
-through the previous line's), so a line edited, garbled, removed, duplicated or moved is found.
+and every line also carries ``n`` (its 1-based line number) and, last, ``sum`` (a checksum of
+the line's bytes chained through the previous line's ``sum``), so a line edited, garbled,
+removed, duplicated or moved is found.
 
 An intent written before the request and a job written after it bracket the only moment a kill
 can leave in doubt; the intent's ``request_id`` lets the provider settle that doubt. Request ids
@@ -22,6 +23,7 @@ line, which is dropped (and cut off) on the next open, once every complete line 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,7 +38,7 @@ from .convert import from_dict
 from .errors import CheckpointError, PayloadError
 from .model import ImportJob
 
-__all__ = ["Checkpoint", "Intent", "digest", "request_id", "run_id"]
+__all__ = ["Checkpoint", "Intent", "digest", "request_id", "run_id", "stamp"]
 
 VERSION = 2
 #: the uuid5 namespace of every id importbridge derives (a fixed, arbitrary UUID)
@@ -172,7 +174,8 @@ class Checkpoint:
         if entry["n"] != number:
             raise self._fail(number, f"says it is line {entry['n']}: lines were removed, duplicated or "
                                      "reordered")
-        if entry["sum"] != _chained(self._sum, entry):
+        tail = _sum_tail(entry["sum"])
+        if not line.endswith(tail) or _checksum(self._sum, line[: -len(tail)] + b"}") != entry["sum"]:
             raise self._fail(number, "does not match its checksum: the line was edited or damaged, "
                                      "or the lines before it were")
         self._sum = entry["sum"]
@@ -242,9 +245,8 @@ class Checkpoint:
 
     def _line(self, entry: Mapping[str, Any]) -> bytes:
         self._lines += 1
-        stamped = {**json.loads(json.dumps(entry, default=str)), "n": self._lines}
-        self._sum = stamped["sum"] = _chained(self._sum, stamped)
-        return (json.dumps(stamped, separators=(",", ":")) + "\n").encode("utf-8")
+        line, self._sum = stamp(self._sum, {**entry, "n": self._lines})
+        return line + b"\n"
 
     def _append(self, entry: Mapping[str, Any]) -> None:
         if not self._created:
@@ -252,8 +254,7 @@ class Checkpoint:
             return
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, 0o600)
         try:
-            os.write(fd, self._line(entry))
-            os.fsync(fd)
+            _write(fd, self._line(entry))
         finally:
             os.close(fd)
 
@@ -263,17 +264,25 @@ class Checkpoint:
         partial = self.path.with_name(f".{self.path.name}.new")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, lines)
-            os.fsync(fd)
+            _write(fd, lines)
         finally:
             os.close(fd)
         os.replace(partial, self.path)
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        with contextlib.suppress(OSError):  # make the rename durable where directories can be synced
+            directory = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
         self._created = True
+
+
+def _write(fd: int, data: bytes) -> None:
+    """All of ``data`` (``os.write`` may write less), then fsync."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
 
 
 def _fits(value: object, wanted: type) -> bool:
@@ -283,8 +292,18 @@ def _fits(value: object, wanted: type) -> bool:
     return not isinstance(value, int) or value >= 0
 
 
-def _chained(previous: str, entry: Mapping[str, Any]) -> str:
-    """The checksum of ``entry`` (without its own ``sum``) chained through the previous line's."""
-    body = json.dumps({key: value for key, value in entry.items() if key != "sum"},
-                      sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{previous}\n{body}".encode()).hexdigest()[:32]
+def stamp(previous: str, entry: Mapping[str, Any]) -> tuple[bytes, str]:
+    """``entry`` as one journal line (no newline) that ends in its ``sum``, and that sum."""
+    body = json.dumps(entry, separators=(",", ":"), default=str).encode("utf-8")
+    checksum = _checksum(previous, body)
+    return body[:-1] + _sum_tail(checksum), checksum
+
+
+def _sum_tail(checksum: str) -> bytes:
+    return b',"sum":"' + checksum.encode("utf-8") + b'"}'
+
+
+def _checksum(previous: str, body: bytes) -> str:
+    """The first 32 hex digits of SHA-256 over the previous line's sum, a newline, and this
+    line's bytes as they would be without their ``sum``: a chain through the whole file."""
+    return hashlib.sha256(previous.encode("utf-8") + b"\n" + body).hexdigest()[:32]

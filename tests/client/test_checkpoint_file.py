@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importbridge import CheckpointError, ImportJob, JobState, to_dict
-from importbridge.checkpoint import FIELDS, Checkpoint, _chained, request_id, run_id
+from importbridge.checkpoint import FIELDS, Checkpoint, request_id, run_id, stamp
 
 RUN = run_id("key", "ledger", 4, "0" * 64)
 HEADER = {"provider": "ledger", "chunk_size": 4, "options": "0" * 64, "run": RUN}
@@ -53,9 +53,9 @@ typed_entries = st.sampled_from(sorted(FIELDS)).flatmap(
 def chained(lines: list[dict[str, Any]]) -> bytes:
     out, previous = [], ""
     for number, entry in enumerate(lines, start=1):
-        stamped = {**entry, "n": number}
-        previous = stamped["sum"] = _chained(previous, stamped)
-        out.append(json.dumps(stamped).encode() + b"\n")
+        fields = {key: value for key, value in entry.items() if key not in ("n", "sum")}
+        line, previous = stamp(previous, {**fields, "n": number})
+        out.append(line + b"\n")
     return b"".join(out)
 
 
@@ -72,11 +72,11 @@ def opens_or_refuses(path: Path, data: bytes) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(lines=st.lists(entries, max_size=6), header=st.booleans(), stamp=st.booleans())
+@given(lines=st.lists(entries, max_size=6), header=st.booleans(), chain=st.booleans())
 def test_any_entries_open_or_raise_checkpoint_error(tmp_path_factory: Any, lines: list[dict[str, Any]],
-                                                    header: bool, stamp: bool) -> None:
+                                                    header: bool, chain: bool) -> None:
     lines = [HEADER_LINE, *lines] if header else lines
-    data = chained(lines) if stamp else b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    data = chained(lines) if chain else b"".join(json.dumps(line).encode() + b"\n" for line in lines)
     opens_or_refuses(tmp_path_factory.mktemp("cp") / "journal", data)
 
 

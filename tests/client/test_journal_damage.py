@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import importbridge
 from importbridge import CheckpointError, ConfigurationError, sandbox
-from importbridge.checkpoint import _chained
+from importbridge.checkpoint import stamp
 
 ROWS = 60
 CHUNK = 10  # 6 batches, each a sync Micro import (under the sandbox's threshold)
@@ -86,17 +86,26 @@ def rechain(entries: list[dict[str, Any]]) -> bytes:
     """Entries as a journal whose numbers and checksums are all consistent (a careful forger)."""
     out, previous = [], ""
     for number, entry in enumerate(entries, start=1):
-        stamped = {**entry, "n": number}
-        previous = stamped["sum"] = _chained(previous, stamped)
-        out.append(json.dumps(stamped).encode() + b"\n")
+        fields = {key: value for key, value in entry.items() if key not in ("n", "sum")}
+        line, previous = stamp(previous, {**fields, "n": number})
+        out.append(line + b"\n")
     return b"".join(out)
 
 
+def edit(data: bytes, changes: dict[int, Callable[[dict[str, Any]], object]]) -> bytes:
+    """``data`` with the entries at the given 0-based lines changed in place (the rest untouched)."""
+    split = data.splitlines(keepends=True)
+    for index, change in changes.items():
+        entry = json.loads(split[index])
+        change(entry)
+        split[index] = json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+    return b"".join(split)
+
+
 def swap_request_ids(data: bytes) -> bytes:
-    entries = [json.loads(line) for line in data.splitlines()]
-    first, second = [entry for entry in entries if entry["kind"] == "intent"][:2]
-    first["request_id"], second["request_id"] = second["request_id"], first["request_id"]
-    return b"".join(json.dumps(entry).encode() + b"\n" for entry in entries)
+    first, second = (json.loads(line)["request_id"] for line in data.splitlines()[1:5:2])  # two intents
+    return edit(data, {1: lambda entry: entry.update(request_id=second),
+                       3: lambda entry: entry.update(request_id=first)})
 
 
 def forged_request_id(data: bytes) -> bytes:
@@ -106,15 +115,11 @@ def forged_request_id(data: bytes) -> bytes:
 
 
 def missing_key(data: bytes) -> bytes:
-    entries = [json.loads(line) for line in data.splitlines()]
-    del entries[2]["chunk"]
-    return b"".join(json.dumps(entry).encode() + b"\n" for entry in entries)
+    return edit(data, {2: lambda entry: entry.pop("chunk")})
 
 
 def wrong_type(data: bytes) -> bytes:
-    entries = [json.loads(line) for line in data.splitlines()]
-    entries[1]["rows"] = "10"
-    return b"".join(json.dumps(entry).encode() + b"\n" for entry in entries)
+    return edit(data, {1: lambda entry: entry.update(rows="10")})
 
 
 def not_a_job(data: bytes) -> bytes:
