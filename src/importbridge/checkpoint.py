@@ -51,6 +51,9 @@ FIELDS: dict[str, dict[str, type]] = {
     "job": {"chunk": int, "job": dict},
     "void": {"chunk": int},
 }
+RESTART = ("Check the provider for this run's batches, then rerun with restart=True (--restart) "
+           "to set the journal aside and start over under the same request ids")
+PATH = "Give a checkpoint path of a file that can be read and written"
 RUN_DIFFERS = "run: it was begun at another checkpoint path or under another run_id"
 DESCRIBED: dict[type, str] = {int: "a non-negative integer", str: "a string", dict: "an object"}
 
@@ -114,7 +117,7 @@ class Checkpoint:
         an existing file aside as ``<path>.discarded`` and begins a new journal instead.
         """
         checkpoint = cls(Path(path), header)
-        if restart and checkpoint.path.exists():
+        if restart and checkpoint.path.is_file():
             os.replace(checkpoint.path, f"{checkpoint.path}.discarded")
         if checkpoint.path.exists():
             checkpoint._replay()
@@ -127,18 +130,17 @@ class Checkpoint:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _fail(self, line: int | None, problem: str) -> CheckpointError:
+    def _fail(self, line: int | None, problem: str, advice: str = RESTART) -> CheckpointError:
         where = f"{self.path}" if line is None else f"{self.path} line {line}"
         return CheckpointError(
-            f"checkpoint {where}: {problem}; nothing was sent. Check the provider for this run's "
-            "batches, then rerun with restart=True (--restart) to set the journal aside and "
-            "start over under the same request ids",
-            path=str(self.path),
-            line=line,
+            f"checkpoint {where}: {problem}; nothing was sent. {advice}", path=str(self.path), line=line
         )
 
     def _replay(self) -> None:
-        raw = self.path.read_bytes()
+        try:
+            raw = self.path.read_bytes()
+        except OSError as error:
+            raise self._fail(None, f"cannot be read ({error.strerror or error})", PATH) from None
         *lines, tail = raw.split(b"\n")
         if not lines:
             problem = "is empty" if not raw else "ends before its first line does"
@@ -250,7 +252,10 @@ class Checkpoint:
 
     def _append(self, entry: Mapping[str, Any]) -> None:
         if not self._created:
-            self._create(self._line(self.header) + self._line(entry))
+            try:
+                self._create(self._line(self.header) + self._line(entry))
+            except OSError as error:
+                raise self._fail(None, f"cannot be created ({error.strerror or error})", PATH) from None
             return
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, 0o600)
         try:

@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importbridge import CheckpointError, ImportJob, JobState, to_dict
-from importbridge.checkpoint import FIELDS, Checkpoint, request_id, run_id, stamp
+from importbridge.checkpoint import FIELDS, Checkpoint, Intent, request_id, run_id, stamp
 
 RUN = run_id("key", "ledger", 4, "0" * 64)
 HEADER = {"provider": "ledger", "chunk_size": 4, "options": "0" * 64, "run": RUN}
@@ -110,3 +111,21 @@ def test_a_well_formed_journal_replays(tmp_path: Path) -> None:
     assert journal.intents[0].attempt == 1
     assert journal.attempt(0) == 1
     assert journal.jobs == {}
+
+
+def test_a_checkpoint_that_cannot_be_read_or_created_is_a_checkpoint_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        Checkpoint.open(tmp_path, HEADER)  # a directory
+    (tmp_path / "file").write_text("")
+    journal = Checkpoint.open(tmp_path / "file" / "journal", HEADER)
+    digest = "a" * 64
+    with pytest.raises(CheckpointError, match="cannot be created"):
+        journal.record_intent(Intent(chunk=0, rows=1, digest=digest, attempt=0,
+                                     request_id=request_id(RUN, 0, digest, 0)))
+
+
+def test_restart_never_moves_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "keep").mkdir()
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        Checkpoint.open(tmp_path / "keep", HEADER, restart=True)
+    assert (tmp_path / "keep").is_dir()
