@@ -29,7 +29,7 @@ from typing import Any
 import importbridge
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "client"))
-from hostile import HostileServer  # noqa: E402  (the tests' own hostile servers)
+from hostile import HostileServer
 
 RUNNING = {"id": "job-1", "status": "processing", "total": 10, "processed": 1}
 
@@ -75,7 +75,10 @@ def deadlines(timeouts: list[float], interval: float) -> None:
             for kind in ("blackhole", "drip", "slow-headers"):
                 with HostileServer(kind, interval=interval) as server:
                     late, ended = overshoot(server.url, timeout)
-                print(f"  T={timeout:g} s  {kind:<13} {late:+.3f} s  ({ended}, {late - base:+.3f} s vs baseline)")
+                print(
+                    f"  T={timeout:g} s  {kind:<13} {late:+.3f} s  "
+                    f"({ended}, {late - base:+.3f} s vs baseline)"
+                )
     finally:
         healthy.shutdown()
         healthy.server_close()
@@ -126,7 +129,9 @@ def bomb(megabytes: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--timeouts", type=float, nargs="+", default=[2.0, 5.0])
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--bomb-mb", type=int, default=500)

@@ -174,7 +174,7 @@ class Transport:
         credentials = provider.auth_headers(settings)
         # a credential HTTP cannot carry is reported by each request, as a ConfigurationError
         self._credentials_fault = self._header_error(
-            credentials, "from the provider's credentials (check the settings for a stray character)"
+            credentials, "from the provider's credentials; check the settings for a stray character"
         )
         self.session.headers.update(credentials)
         self.session.headers["User-Agent"] = f"importbridge/{_version()} ({provider.name})"
@@ -270,7 +270,7 @@ class Transport:
         safe = method in READ_METHODS if idempotent is None else idempotent
         fault = self._credentials_fault or (headers and self._header_error(headers, "of this request"))
         if fault:
-            raise fault
+            raise ConfigurationError(fault)
         if json is not None and data is None and not files:  # encoded here, strictly, before sending
             data, headers = self._json_body(json), {"Content-Type": "application/json", **(headers or {})}
         policy = self.retry
@@ -420,9 +420,10 @@ class Transport:
         )
 
     def _tls_error(self, exc: requests.RequestException) -> ConfigurationError:
+        cause = next((cause for cause in _causes(exc) if isinstance(cause, ssl.SSLError)), exc)
         return ConfigurationError(
             f"{self.provider.name}: TLS with {self.settings.redact(self.base_url)} failed before anything "
-            f"was sent ({self.settings.redact(str(exc))[:MAX_MESSAGE]}): does base_url's scheme match "
+            f"was sent ({self.settings.redact(str(cause))[:MAX_MESSAGE]}): does base_url's scheme match "
             "the server (https to a plain-HTTP port?), and is its certificate trusted?"
         )
 
@@ -435,14 +436,12 @@ class Transport:
                 f"of the request body, {fault.reason}; nothing was sent"
             ) from None
 
-    def _header_error(self, headers: Mapping[str, str], source: str) -> ConfigurationError | None:
-        """The error for the first header HTTP cannot carry (naming it, never its value), if any."""
+    def _header_error(self, headers: Mapping[str, str], source: str) -> str | None:
+        """What is wrong with the first header HTTP cannot carry (naming it, never its value)."""
         for name, value in headers.items():
             fault = header_fault(str(name)) or (header_fault(value) if isinstance(value, str) else "")
             if fault:
-                return ConfigurationError(
-                    f"{self.provider.name}: header {name!r} {source} cannot be sent: it has {fault}"
-                )
+                return f"{self.provider.name}: cannot send header {name!r}: it has {fault} ({source})"
         return None
 
     def _fail(self, response: requests.Response, method: str, url: str, safe: bool) -> None:
