@@ -1,11 +1,13 @@
 """Raw-socket servers on loopback that misbehave on purpose, for deadline and size-cap tests.
 
-- ``blackhole``: accepts the connection and never reads or answers;
+- ``blackhole``: accepts the connection, reads the request and never answers;
 - ``drip``: answers a 200 with a huge Content-Length, then one body byte every ``interval``, forever;
 - ``slow-headers``: sends the status line and headers one byte every ``interval``, forever;
 - ``bomb``: answers a 200 whose gzip body decodes to ``bomb_bytes`` of zeros (built in blocks,
   so neither side of the test holds the decoded size).
 
+With ``healthy_for`` seconds, requests arriving earlier (on any connection, kept alive) get
+``healthy_body`` as a prompt 200 first: the server turns hostile only later, at a wait's last poll.
 Self-contained (standard library only) so ``benchmarks/deadlines.py`` can load it too.
 Every accepted connection is counted in ``connections``.
 """
@@ -16,6 +18,7 @@ import contextlib
 import functools
 import socket
 import threading
+import time
 import zlib
 from typing import Any
 
@@ -37,13 +40,22 @@ class HostileServer:
     """One misbehaving server; ``url`` to reach it, ``close()`` to stop it."""
 
     def __init__(
-        self, kind: str, *, interval: float = 2.0, bomb_bytes: int = 500 << 20, host: str = "127.0.0.1"
+        self,
+        kind: str,
+        *,
+        interval: float = 2.0,
+        bomb_bytes: int = 500 << 20,
+        host: str = "127.0.0.1",
+        healthy_for: float = 0.0,
+        healthy_body: bytes = b"{}",
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         self.kind = kind
         self.interval = interval
         self.bomb_bytes = bomb_bytes
+        self.healthy_until = time.monotonic() + healthy_for
+        self.healthy_body = healthy_body
         self.connections = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -65,15 +77,22 @@ class HostileServer:
 
     def _serve(self, client: socket.socket) -> None:
         try:
-            if self.kind == "blackhole":
-                self._stop.wait()
-                return
-            _read_head(client)
-            getattr(self, "_" + self.kind.replace("-", "_"))(client)
+            while _read_head(client):
+                if time.monotonic() >= self.healthy_until:
+                    getattr(self, "_" + self.kind.replace("-", "_"))(client)
+                    return
+                client.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(self.healthy_body)}\r\n\r\n".encode()
+                    + self.healthy_body
+                )
         except OSError:
             pass
         finally:
             client.close()
+
+    def _blackhole(self, client: socket.socket) -> None:
+        self._stop.wait()
 
     def _drip(self, client: socket.socket) -> None:
         client.sendall(
@@ -93,10 +112,9 @@ class HostileServer:
         body = gzip_bomb(self.bomb_bytes)
         client.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n".encode()
         )
         client.sendall(body)
-        self._stop.wait()
 
     def close(self) -> None:
         self._stop.set()

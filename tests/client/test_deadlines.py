@@ -45,6 +45,23 @@ def test_a_wait_ends_at_its_deadline_whatever_the_server_does(stalling: HostileS
     assert CANARY not in str(caught.value)
 
 
+@pytest.mark.parametrize("kind", ["blackhole", "drip", "slow-headers"])
+def test_a_server_that_stalls_only_at_the_last_poll_cannot_stretch_the_wait(kind: str, echo) -> None:
+    """The last poll is made at the deadline itself: it gets a moment (``budget.GRACE``), no more."""
+    queued = b'{"id": "7", "status": "queued"}'
+    with (
+        HostileServer(kind, interval=INTERVAL, healthy_for=TIMEOUT - 0.2, healthy_body=queued) as server,
+        importbridge.connect(echo, api_key=CANARY, base_url=server.url) as client,
+    ):
+        began = time.monotonic()
+        with pytest.raises(PollTimeout) as caught:
+            client.wait("7", timeout=TIMEOUT)
+        took = time.monotonic() - began
+    assert took < HANG, f"{kind}: wait(timeout={TIMEOUT}) took {took:.1f} s"
+    assert caught.value.job is not None  # the healthy polls were seen
+    assert caught.value.job.provider_state == "queued"
+
+
 def test_a_resumed_wait_keeps_to_its_new_deadline(stalling: HostileServer, echo) -> None:
     with importbridge.connect(echo, api_key=CANARY, base_url=stalling.url) as client:
         with pytest.raises(PollTimeout) as first:
