@@ -51,11 +51,12 @@ def deadline(now: float) -> float | None:
 
 
 def attempt_timeout(
-    timeout: float | tuple[float, float], deadline: float | None, now: float
-) -> tuple[float, float]:
-    """One attempt's (connect, read) timeouts: the configured ones, each cut to the time left."""
+    timeout: float | tuple[float | None, float | None] | None, deadline: float | None, now: float
+) -> tuple[float | None, float | None]:
+    """One attempt's (connect, read) timeouts: the configured ones (None: none), each cut to the
+    time left before ``deadline``."""
     connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     if deadline is None:
         return connect, read
     left = max(deadline - now, 1e-3)  # zero would mean "non-blocking" to a socket
-    return min(connect, left), min(read, left)
+    return (left if connect is None else min(connect, left)), (left if read is None else min(read, left))

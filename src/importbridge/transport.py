@@ -15,7 +15,7 @@ Waits grow exponentially with full jitter (``backoff.expo`` + ``backoff.full_jit
 Four more rules keep what is local local and what is bounded bounded:
 
 - credentials go to ``base_url``'s origin only: a redirect to another origin is refused, never
-  followed (``redirect_error``), so no header, cookie or body reaches an origin nobody configured;
+  followed (``_redirect_guard``), so no header, cookie or body reaches an origin nobody configured;
 - a request that cannot be encoded (a body JSON cannot carry, a header HTTP cannot carry, TLS
   refused by the server before anything was sent) is the caller's error, raised at once;
 - a wait's deadline (``importbridge.budget``) caps every attempt's timeouts and cuts off an
