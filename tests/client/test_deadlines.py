@@ -17,9 +17,9 @@ from importbridge import ImportJob, JobState, PollTimeout, TransportError
 from .hostile import HostileServer
 from .support import CANARY, Reply, ScriptedServer
 
-TIMEOUT = 1.5
+TIMEOUT = 1.0
 HANG = TIMEOUT + 5.0  # far beyond the target (timeout + 1 s): only proves nothing hangs
-INTERVAL = 0.4  # the drip and slow-headers servers send a byte this often, forever
+INTERVAL = 0.3  # the drip and slow-headers servers send a byte this often, forever
 
 
 def pending(job_id: str) -> ImportJob:
