@@ -326,6 +326,7 @@ class Transport:
         success) and the decoded JSON when ``decode``; ``_Retry`` or an error of our tree."""
         shown = self._loggable(url, params)
         outcome = "?"
+        response: requests.Response | None = None
         with exchange(deadline) as current:
             try:
                 response = self.session.request(
@@ -363,6 +364,8 @@ class Transport:
                 raise self._local_error(exc) from None
             except requests.RequestException as exc:
                 outcome = type(exc).__name__
+                if response is not None:  # the answer broke off while its body was read
+                    response.close()
                 unsent = not current.connected or _surely_unsent(exc)
                 if unsent and _tls_refused(exc):
                     raise self._tls_error(exc) from None
