@@ -28,7 +28,7 @@ from .model import ImportJob
 from .plugins import get_provider
 from .provider import Capability, Provider
 from .settings import resolve
-from .transport import DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
+from .transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
@@ -52,18 +52,22 @@ def connect(
     *,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     retry: RetryPolicy | None = None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     **settings: str | None,
 ) -> ImportClient:
     """A client for ``provider``; each setting comes from its keyword, else its env var, else its default.
 
-    ``timeout`` is (connect, read) seconds; ``retry`` a ``RetryPolicy``. A missing credential
-    raises ``ConfigurationError`` naming the environment variable to set.
+    ``timeout`` is (connect, read) seconds; ``retry`` a ``RetryPolicy``; ``max_response_bytes``
+    caps an answer's decoded size. A missing credential raises ``ConfigurationError`` naming the
+    environment variable to set.
     """
     adapter = get_provider(provider)
     if Capability.CLIENT not in adapter.capabilities:
         raise ConfigurationError(f"provider {adapter.name!r} cannot submit or fetch imports (no client)")
     resolved = resolve(adapter, settings)
-    transport = Transport(adapter, resolved, timeout=timeout, retry=retry)
+    transport = Transport(
+        adapter, resolved, timeout=timeout, retry=retry, max_response_bytes=max_response_bytes
+    )
     return ImportClient(Connection(adapter, resolved, transport))
 
 

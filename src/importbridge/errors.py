@@ -14,7 +14,8 @@ Callers catch what they can act on; everything derives from ``ImportBridgeError`
     ├── InputError (ValueError)               records or a file of the caller's that cannot be sent
     ├── TokenError (ValueError)               a resume token that is malformed, foreign or too old
     ├── TransportError                        the network failed before a usable answer came back
-    │   └── SubmitOutcomeUnknown              a submit may or may not have been processed
+    │   ├── SubmitOutcomeUnknown              a submit may or may not have been processed
+    │   └── ResponseTooLarge                  an answer larger than max_response_bytes decoded
     ├── ProviderError                         the provider answered with an error
     │   ├── AuthenticationError               401 / 403
     │   ├── JobNotFound                       404 for a job
@@ -54,6 +55,7 @@ __all__ = [
     "PollTimeout",
     "ProviderError",
     "RateLimited",
+    "ResponseTooLarge",
     "StateRegression",
     "SubmitOutcomeUnknown",
     "TokenError",
@@ -196,6 +198,20 @@ class SubmitOutcomeUnknown(TransportError):
         request_id: str | None = None,
     ) -> None:
         self.request_id = request_id
+        super().__init__(message, provider=provider, method=method, url=url)
+
+
+class ResponseTooLarge(TransportError):
+    """An answer whose decoded body passed the transport's ``max_response_bytes`` (``limit``).
+
+    Not retried: the same request would get the same answer. It is read no further, so a
+    compressed "bomb" costs at most ``limit`` bytes of memory.
+    """
+
+    def __init__(
+        self, message: str, *, provider: str = "", method: str = "", url: str = "", limit: int = 0
+    ) -> None:
+        self.limit = limit
         super().__init__(message, provider=provider, method=method, url=url)
 
 

@@ -367,8 +367,9 @@ def wait(
     ``on_update(job)`` is called in this thread, in order, for each change of state or progress.
     ``timeout`` (seconds) overrides the deadline a token carries or the policy sets; at the
     deadline ``PollTimeout`` is raised with the last snapshot and a token to resume. The
-    deadline counts sleeps and requests alike: no sleep runs past it, so it is overshot by at
-    most the one request made at the deadline.
+    deadline bounds sleeps and requests alike: no sleep runs past it, each request's timeouts
+    are cut to the time left (``importbridge.budget``), so it is overshot by at most the
+    ``budget.GRACE`` given to the one request made at the deadline.
     """
     poller = poll(client, item, timeout=timeout, policy=policy)
     for snapshot in poller:

@@ -97,7 +97,11 @@ class Provider:
     # -- the client capability ----------------------------------------------------------------
 
     def auth_headers(self, settings: Mapping[str, str]) -> dict[str, str]:
-        """HTTP headers that authenticate a request, built from the resolved settings."""
+        """HTTP headers that authenticate a request, built from the resolved settings.
+
+        Any header names will do: the transport sends them to ``base_url``'s origin only (a
+        redirect elsewhere is refused, never followed).
+        """
         return {}
 
     def error_message(self, status: int, body: Any) -> tuple[str, str | None]:
