@@ -18,6 +18,7 @@ from importbridge.errors import PollTimeout
 
 from .commands import COMMANDS, Command, find
 from .exits import ExitCode, exit_code_for_error
+from .interrupts import report_interrupt, signals_interrupt
 
 __all__ = ["Parser", "build_parser", "main"]
 
@@ -32,6 +33,8 @@ exit codes:
   3  partial: some rows landed, some were rejected
   4  timed out: the resume token is printed on stderr
   5  provider, network or configuration error
+  130  interrupted by Ctrl-C (SIGINT): a wait cut short prints its resume token on stderr
+  143  terminated by SIGTERM: likewise
 
 Settings come from each provider's environment variables (see `importbridge providers`).
 """
@@ -123,6 +126,15 @@ def _split_provider_flags(argv: list[str], command: Command, parser: Parser) -> 
     return kept, flags
 
 
+def _never_fail_to_print() -> None:
+    """Text a stream's encoding cannot carry (a lone surrogate, accents under ``LANG=C`` or
+    ``PYTHONIOENCODING=ascii``) is written as backslash escapes instead of crashing the output."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def _one_line_warnings(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
     text = " ".join(str(message).split())
     print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
@@ -140,15 +152,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.provider_flags = flags
     warnings.showwarning = _one_line_warnings
     debug = os.environ.get(ENV_DEBUG, "").strip() not in {"", "0"}
+    _never_fail_to_print()
     try:
-        return int(args._run(args))
+        with signals_interrupt():
+            return int(args._run(args))
     except PollTimeout as error:
         from .waiting import report_timeout
 
         return report_timeout(error, as_json=bool(getattr(args, "json", False)))
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (see interrupts)
+        return report_interrupt(stop)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): say nothing more, and let exit not flush again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -104,10 +104,12 @@ def run_wait(args: argparse.Namespace) -> int:
 def run_resume(args: argparse.Namespace) -> int:
     import importbridge
 
+    from .interrupts import resumable
     from .progress import display
 
-    with display() as show:
-        job = importbridge.resume(args.token.strip(), timeout=args.timeout, on_update=show)
+    token = args.token.strip()
+    with resumable(lambda: [token]), display() as show:  # the token still resumes the same wait
+        job = importbridge.resume(token, timeout=args.timeout, on_update=show)
     return finish(job, as_json=args.json)
 
 
