@@ -7,6 +7,7 @@ code; a traceback only with ``IMPORTBRIDGE_DEBUG=1``.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -65,8 +66,14 @@ def _load(command: Command, attribute: str) -> Callable[..., Any]:
     return function
 
 
+@functools.cache
 def build_parser(selected: str | None = None) -> Parser:
-    """The full parser; only the ``selected`` subcommand gets (and imports) its arguments."""
+    """The full parser; only the ``selected`` subcommand gets (and imports) its arguments.
+
+    Built once per subcommand: argparse looks its messages up in gettext catalogues on disk for
+    every parser, which made building cost more than most commands' work for a caller that
+    runs ``main`` many times in one process (a test, a fuzzer, an embedding program).
+    """
     parser = Parser(
         prog=PROG,
         description="Submit bulk imports to SaaS providers, watch them, read one normalized outcome.",
@@ -142,6 +149,7 @@ def _one_line_warnings(message: Warning | str, category: type[Warning], *_: Any,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``importbridge`` command; returns the exit status."""
+    _never_fail_to_print()
     tokens = list(sys.argv[1:] if argv is None else argv)
     command = _selected(tokens)
     parser = build_parser(command.name if command is not None else None)
@@ -152,7 +160,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.provider_flags = flags
     warnings.showwarning = _one_line_warnings
     debug = os.environ.get(ENV_DEBUG, "").strip() not in {"", "0"}
-    _never_fail_to_print()
     try:
         with signals_interrupt():
             return int(args._run(args))
