@@ -49,7 +49,7 @@ class Parser(argparse.ArgumentParser):
         self.commands: dict[str, argparse.ArgumentParser] = {}  # subcommand parsers, by name
 
     def error(self, message: str) -> NoReturn:
-        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
 
 
 def _common_options() -> Parser:
@@ -142,9 +142,18 @@ def _never_fail_to_print() -> None:
             reconfigure(errors="backslashreplace")
 
 
+#: control characters that are not whitespace (a terminal's escape sequences start with one)
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: whitespace runs (line breaks of every kind) become one space, and
+    other control characters are written escaped, so no message can draw on the terminal."""
+    return " ".join(text.split()).translate(_ESCAPED)
+
+
 def _one_line_warnings(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-    text = " ".join(str(message).split())
-    print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
+    print(f"{PROG}: warning: {one_line(str(message))}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +195,7 @@ def _one_line(error: BaseException) -> str:
 
     from .exits import CommandError
 
-    text = " ".join(str(error).split()) or type(error).__name__
+    text = one_line(str(error)) or type(error).__name__
     if isinstance(error, ImportBridgeError | CommandError):
         return text
     return f"internal error: {type(error).__name__}: {text} (set {ENV_DEBUG}=1 for a traceback)"

@@ -64,6 +64,8 @@ def read_bytes(path: str) -> bytes:
             return handle.read()
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL, or a character the file system cannot encode, in the name
+        raise InputError(f"cannot read {path!r}: no file can have that name") from None
 
 
 def _foreign_bom(data: bytes) -> str | None:
