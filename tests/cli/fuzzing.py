@@ -220,5 +220,5 @@ def assert_documented(outcome: Outcome, *, as_json: bool = False) -> None:
     if outcome.code in {ExitCode.USAGE, ExitCode.ERROR}:
         assert "error: " in outcome.err, outcome.err[-500:]
     if as_json and outcome.code in {ExitCode.COMPLETE, ExitCode.FAILED, ExitCode.PARTIAL}:
-        for line in outcome.out.splitlines():
+        for line in outcome.out.splitlines():  # every kind of line break: one document a line
             json.loads(line)

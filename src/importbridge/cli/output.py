@@ -41,14 +41,19 @@ def _fits(text: str, stream: IO[str]) -> bool:
     return True
 
 
+#: line breaks JSON leaves raw in strings but ``str.splitlines`` (and old JavaScript) break on
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def print_json(document: Any, file: IO[str] | None = None) -> None:
     """One JSON document on one line (so several make JSON lines).
 
     Text is written as it is where the stream's encoding carries it, else as ``\\uXXXX``
-    escapes: the same JSON either way, whatever the terminal's encoding.
+    escapes: the same JSON either way, whatever the terminal's encoding. A document never
+    spans lines, for any reader's idea of a line break.
     """
     out = file or sys.stdout
-    text = json.dumps(document, ensure_ascii=False, default=str)
+    text = json.dumps(document, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
     if not _fits(text, out):
         text = json.dumps(document, ensure_ascii=True, default=str)
     out.write(text + "\n")
