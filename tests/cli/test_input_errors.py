@@ -222,7 +222,7 @@ def test_a_hostile_token_is_a_token_error(token: str, command: str) -> None:
                       "MICRO_BASE_URL": "http://127.0.0.1:9"}):  # nothing listens on the discard port
         outcome = run_main(args)
     assert outcome.code == 2, outcome.err
-    assert outcome.err.startswith("importbridge: error: ")
+    assert outcome.err.startswith(("importbridge: error: ", f"importbridge {command}: error: "))
     assert "internal error" not in outcome.err
     assert "sk-canary-token" not in outcome.out + outcome.err
     assert len(outcome.err) < 400  # a message, not the token echoed back

@@ -184,26 +184,32 @@ def test_wait_for_several_prints_a_token_each(still: sandbox.Sandbox, env: dict[
 def silent_server() -> Iterator[tuple[str, threading.Event]]:
     """A server that reads a request and never answers; the event says a request arrived."""
     listener = socket.create_server(("127.0.0.1", 0))
-    arrived = threading.Event()
+    listener.settimeout(0.1)  # so the loop sees ``done`` soon after the test
+    arrived, done = threading.Event(), threading.Event()
     held: list[socket.socket] = []
 
     def serve() -> None:
-        try:
-            while True:
+        while not done.is_set():
+            try:
                 connection, _ = listener.accept()
-                held.append(connection)
+            except TimeoutError:
+                continue
+            held.append(connection)
+            connection.settimeout(10)
+            try:
                 if connection.recv(65536):
                     arrived.set()
-        except OSError:
-            return
+            except OSError:  # the command went away first
+                continue
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{listener.getsockname()[1]}", arrived
+    done.set()
+    thread.join(timeout=10)
     listener.close()
     for connection in held:
         connection.close()
-    thread.join(timeout=10)
 
 
 def test_interrupted_submit_says_the_import_may_have_landed(
