@@ -27,7 +27,7 @@ __all__ = [
     "run_resume",
     "run_wait",
     "seconds",
-    "text",
+    "sendable",
 ]
 
 FORMATS = ("csv", "jsonl")
@@ -49,7 +49,7 @@ def seconds(text: str) -> float:
     return value
 
 
-def text(value: str) -> str:
+def sendable(value: str) -> str:
     """A job id's type: text that can be sent. Bytes the locale could not decode reach ``argv``
     as lone surrogates, which no request can carry (else a usage error, 2)."""
     try:
@@ -68,12 +68,12 @@ def _timeout(parser: argparse.ArgumentParser) -> None:
 
 def add_get_arguments(parser: argparse.ArgumentParser) -> None:
     _provider(parser)
-    parser.add_argument("job_id", metavar="JOB_ID", type=text, help="the provider's job id")
+    parser.add_argument("job_id", metavar="JOB_ID", type=sendable, help="the provider's job id")
 
 
 def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
     _provider(parser)
-    parser.add_argument("jobs", metavar="JOB_ID|TOKEN", nargs="+", type=text,
+    parser.add_argument("jobs", metavar="JOB_ID|TOKEN", nargs="+", type=sendable,
                         help="a job id or a resume token; several are waited for at once")
     _timeout(parser)
 
@@ -85,7 +85,7 @@ def add_resume_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_failed_rows_arguments(parser: argparse.ArgumentParser) -> None:
     _provider(parser)
-    parser.add_argument("job_id", metavar="JOB_ID", type=text, help="the provider's job id")
+    parser.add_argument("job_id", metavar="JOB_ID", type=sendable, help="the provider's job id")
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="csv (the default) or jsonl (what --json also selects)")
 

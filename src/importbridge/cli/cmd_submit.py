@@ -31,7 +31,7 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        value = 0
+        value = 0  # not a whole number: refused below, as zero is
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value

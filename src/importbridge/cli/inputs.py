@@ -13,7 +13,6 @@ import codecs
 import csv
 import io
 import sys
-from collections.abc import Iterable
 from typing import Any
 
 from importbridge.errors import InputError
@@ -158,15 +157,11 @@ def _check_header(header: list[str], name: str, line: int) -> None:
         seen[cell] = column
 
 
-def _rows(reader: Iterable[list[str]]) -> Iterable[list[str]]:
-    return (cells for cells in reader if cells)  # a blank line is no record
-
-
 def _csv(text: str, name: str) -> list[dict[str, Any]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     records: list[dict[str, Any]] = []
     try:
-        rows = iter(_rows(reader))
+        rows = (cells for cells in reader if cells)  # a blank line is no record
         header = next(rows, None)
         if header is None:
             raise InputError(f"{name}: empty CSV (a header row is needed)")

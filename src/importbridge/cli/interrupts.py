@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import FrameType
 
 __all__ = [
@@ -71,25 +71,24 @@ def signals_interrupt() -> Iterator[None]:
 
 
 @contextmanager
-def resumable(tokens: Callable[[], Sequence[str]]) -> Iterator[None]:
+def _annotated(interrupted: Callable[[int], Interrupted]) -> Iterator[None]:
+    """Turn an interrupt into ``interrupted(signum)``, unless an inner step already said more."""
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, Interrupted) and (stop.tokens or stop.note):
+            raise
+        raise interrupted(_signum(stop)) from None
+
+
+def resumable(tokens: Callable[[], Sequence[str]]) -> AbstractContextManager[None]:
     """Around a wait: an interrupt carries ``tokens()``, the tokens that resume what is unfinished."""
-    try:
-        yield
-    except KeyboardInterrupt as stop:
-        if isinstance(stop, Interrupted) and (stop.tokens or stop.note):
-            raise
-        raise Interrupted(_signum(stop), tokens()) from None
+    return _annotated(lambda signum: Interrupted(signum, tokens()))
 
 
-@contextmanager
-def explained(note: str) -> Iterator[None]:
+def explained(note: str) -> AbstractContextManager[None]:
     """Around a step whose interruption leaves something to check: an interrupt carries ``note``."""
-    try:
-        yield
-    except KeyboardInterrupt as stop:
-        if isinstance(stop, Interrupted) and (stop.tokens or stop.note):
-            raise
-        raise Interrupted(_signum(stop), note=note) from None
+    return _annotated(lambda signum: Interrupted(signum, note=note))
 
 
 def resume_hint(token: str) -> str:
