@@ -93,6 +93,7 @@ def test_no_input_crashes_the_command(provider: str, workdir: Path) -> None:
     @given(scenario=st.sampled_from(sorted(SCENARIOS)), seed=st.integers(0, 2**32 - 1),
            encoding=st.sampled_from(ENCODINGS))
     def check(scenario: str, seed: int, encoding: str) -> None:
+        counted[scenario] = counted.get(scenario, 0) + 1
         args, data, file = SCENARIOS[scenario](random.Random(seed), provider)
         outcome = run(workdir, args, data, file, encoding)
         printed_jobs = scenario != "argv" and "--help" not in args  # not --version, not help
@@ -100,7 +101,10 @@ def test_no_input_crashes_the_command(provider: str, workdir: Path) -> None:
         if scenario == "submit" and outcome.code == 5:  # the file and options were accepted
             assert "base_url" in outcome.err or "missing setting" in outcome.err, outcome.err
 
+    counted: dict[str, int] = {}
     check()
+    assert sum(counted.values()) >= EXAMPLES, counted  # the budget ran, every scenario in it
+    assert set(counted) == set(SCENARIOS), counted
 
 
 def test_the_fuzzer_reaches_past_the_parsers(workdir: Path) -> None:

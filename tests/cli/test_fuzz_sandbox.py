@@ -96,9 +96,12 @@ def test_nothing_sent_or_answered_crashes_the_command(
     @settings(max_examples=EXAMPLES, database=None)
     @given(seed=st.integers(0, 2**32 - 1), encoding=st.sampled_from(ENCODINGS))
     def check(seed: int, encoding: str) -> None:
+        counted.append(seed)
         args, outcome = run(random.Random(seed), provider, folder, encoding)
         assert_documented(outcome, as_json="--json" in args and "--help" not in args)
         for secret in secrets:
             assert secret not in outcome.out + outcome.err
 
+    counted: list[int] = []
     check()
+    assert len(counted) >= EXAMPLES
