@@ -26,7 +26,7 @@ from importbridge.tokens import decode
 
 from .conftest import clean_env, run_cli, write_csv
 
-#: Micro imports of more rows than this answer with a job to wait for (fewer finish at once)
+#: rows per import: Micro finishes imports of up to 100 rows in its answer, larger ones make a job
 ROWS = 150
 SIGNALS = [pytest.param(signal.SIGINT, 130, id="SIGINT"), pytest.param(signal.SIGTERM, 143, id="SIGTERM")]
 HINT = re.compile(r"importbridge: resume with: importbridge resume (\S+) --timeout SECONDS")
