@@ -108,7 +108,7 @@ def decode(text: object) -> Token:
     try:
         body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         return _from_body(body)
-    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise TokenError(f"resume token payload is unreadable: {error}") from None
     except (KeyError, TypeError, ValueError) as error:
         raise TokenError(f"resume token payload is not a valid wait: {error}") from None

@@ -80,7 +80,7 @@ def test_every_option_is_documented_in_its_section(command: str) -> None:
 
 
 def test_every_exit_code_is_documented() -> None:
-    rows = set(re.findall(r"^\| (\d) \|", cli_doc(), flags=re.MULTILINE))
+    rows = set(re.findall(r"^\| (\d+) \|", cli_doc(), flags=re.MULTILINE))
     assert rows == {str(int(code)) for code in ExitCode}
 
 

@@ -7,6 +7,7 @@ code; a traceback only with ``IMPORTBRIDGE_DEBUG=1``.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -18,6 +19,7 @@ from importbridge.errors import PollTimeout
 
 from .commands import COMMANDS, Command, find
 from .exits import ExitCode, exit_code_for_error
+from .interrupts import report_interrupt, signals_interrupt
 
 __all__ = ["Parser", "build_parser", "main"]
 
@@ -32,6 +34,8 @@ exit codes:
   3  partial: some rows landed, some were rejected
   4  timed out: the resume token is printed on stderr
   5  provider, network or configuration error
+  130  interrupted by Ctrl-C (SIGINT): a wait cut short prints its resume token on stderr
+  143  terminated by SIGTERM: likewise
 
 Settings come from each provider's environment variables (see `importbridge providers`).
 """
@@ -45,7 +49,7 @@ class Parser(argparse.ArgumentParser):
         self.commands: dict[str, argparse.ArgumentParser] = {}  # subcommand parsers, by name
 
     def error(self, message: str) -> NoReturn:
-        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
 
 
 def _common_options() -> Parser:
@@ -62,8 +66,14 @@ def _load(command: Command, attribute: str) -> Callable[..., Any]:
     return function
 
 
+@functools.cache
 def build_parser(selected: str | None = None) -> Parser:
-    """The full parser; only the ``selected`` subcommand gets (and imports) its arguments."""
+    """The full parser; only the ``selected`` subcommand gets (and imports) its arguments.
+
+    Built once per subcommand: argparse looks its messages up in gettext catalogues on disk for
+    every parser, which made building cost more than most commands' work for a caller that
+    runs ``main`` many times in one process (a test, a fuzzer, an embedding program).
+    """
     parser = Parser(
         prog=PROG,
         description="Submit bulk imports to SaaS providers, watch them, read one normalized outcome.",
@@ -123,13 +133,32 @@ def _split_provider_flags(argv: list[str], command: Command, parser: Parser) -> 
     return kept, flags
 
 
+def _never_fail_to_print() -> None:
+    """Text a stream's encoding cannot carry (a lone surrogate, accents under ``LANG=C`` or
+    ``PYTHONIOENCODING=ascii``) is written as backslash escapes instead of crashing the output."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+#: control characters that are not whitespace (a terminal's escape sequences start with one)
+_ESCAPED = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: whitespace runs (line breaks of every kind) become one space, and
+    other control characters are written escaped, so no message can draw on the terminal."""
+    return " ".join(text.split()).translate(_ESCAPED)
+
+
 def _one_line_warnings(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-    text = " ".join(str(message).split())
-    print(f"{PROG}: warning: {text}", file=sys.stderr, flush=True)
+    print(f"{PROG}: warning: {one_line(str(message))}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``importbridge`` command; returns the exit status."""
+    _never_fail_to_print()
     tokens = list(sys.argv[1:] if argv is None else argv)
     command = _selected(tokens)
     parser = build_parser(command.name if command is not None else None)
@@ -141,14 +170,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _one_line_warnings
     debug = os.environ.get(ENV_DEBUG, "").strip() not in {"", "0"}
     try:
-        return int(args._run(args))
+        with signals_interrupt():
+            return int(args._run(args))
     except PollTimeout as error:
         from .waiting import report_timeout
 
         return report_timeout(error, as_json=bool(getattr(args, "json", False)))
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (see interrupts)
+        return report_interrupt(stop)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): say nothing more, and let exit not flush again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -166,7 +195,7 @@ def _one_line(error: BaseException) -> str:
 
     from .exits import CommandError
 
-    text = " ".join(str(error).split()) or type(error).__name__
+    text = one_line(str(error)) or type(error).__name__
     if isinstance(error, ImportBridgeError | CommandError):
         return text
     return f"internal error: {type(error).__name__}: {text} (set {ENV_DEBUG}=1 for a traceback)"

@@ -27,6 +27,7 @@ __all__ = [
     "run_resume",
     "run_wait",
     "seconds",
+    "sendable",
 ]
 
 FORMATS = ("csv", "jsonl")
@@ -48,6 +49,18 @@ def seconds(text: str) -> float:
     return value
 
 
+def sendable(value: str) -> str:
+    """A job id's type: text that can be sent. Bytes the locale could not decode reach ``argv``
+    as lone surrogates, which no request can carry (else a usage error, 2)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} holds bytes that are not text (at character {exc.start + 1})"
+        ) from None
+    return value
+
+
 def _timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=seconds, metavar="SECONDS", default=None,
                         help="give up after this long: exit 4 and print a resume token on stderr")
@@ -55,12 +68,12 @@ def _timeout(parser: argparse.ArgumentParser) -> None:
 
 def add_get_arguments(parser: argparse.ArgumentParser) -> None:
     _provider(parser)
-    parser.add_argument("job_id", metavar="JOB_ID", help="the provider's job id")
+    parser.add_argument("job_id", metavar="JOB_ID", type=sendable, help="the provider's job id")
 
 
 def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
     _provider(parser)
-    parser.add_argument("jobs", metavar="JOB_ID|TOKEN", nargs="+",
+    parser.add_argument("jobs", metavar="JOB_ID|TOKEN", nargs="+", type=sendable,
                         help="a job id or a resume token; several are waited for at once")
     _timeout(parser)
 
@@ -72,7 +85,7 @@ def add_resume_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_failed_rows_arguments(parser: argparse.ArgumentParser) -> None:
     _provider(parser)
-    parser.add_argument("job_id", metavar="JOB_ID", help="the provider's job id")
+    parser.add_argument("job_id", metavar="JOB_ID", type=sendable, help="the provider's job id")
     parser.add_argument("--format", choices=FORMATS, default=None,
                         help="csv (the default) or jsonl (what --json also selects)")
 
@@ -104,10 +117,12 @@ def run_wait(args: argparse.Namespace) -> int:
 def run_resume(args: argparse.Namespace) -> int:
     import importbridge
 
+    from .interrupts import resumable
     from .progress import display
 
-    with display() as show:
-        job = importbridge.resume(args.token.strip(), timeout=args.timeout, on_update=show)
+    token = args.token.strip()
+    with resumable(lambda: [token]), display() as show:  # the token still resumes the same wait
+        job = importbridge.resume(token, timeout=args.timeout, on_update=show)
     return finish(job, as_json=args.json)
 
 

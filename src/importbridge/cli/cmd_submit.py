@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from .cmd_jobs import seconds
 from .exits import CommandError, exit_code_for_state
-from .inputs import read_records
+from .inputs import DEFAULT_ENCODING, encoding, read_records
+from .interrupts import explained
 from .options import parse_options
 from .output import emit_job, finish, worst
-from .progress import display
-from .waiting import wait_with_progress
+from .waiting import wait_all_with_progress, wait_with_progress
 
 if TYPE_CHECKING:
     from importbridge.client import ImportClient
@@ -29,7 +29,10 @@ __all__ = ["add_arguments", "run"]
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0  # not a whole number: refused below, as zero is
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
@@ -41,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="records: CSV with a header row, or JSON lines; - for stdin")
     parser.add_argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a provider option (repeatable); VALUE is JSON when it parses, else text")
+    parser.add_argument("--encoding", type=encoding, default=DEFAULT_ENCODING, metavar="CODEC",
+                        help="the file's text encoding (default utf-8; a byte-order mark is dropped)")
     parser.add_argument("--wait", action="store_true", help="wait for the outcome, showing progress")
     parser.add_argument("--timeout", type=seconds, metavar="SECONDS", default=None,
                         help="with --wait: give up after this long (exit 4, resume token on stderr)")
@@ -57,6 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+UNSURE = ("while submitting: the provider may have accepted the import; check it before sending the "
+          "file again (with --checkpoint, running the same command again sends only what is missing)")
+
+
 def _hint(client: ImportClient, job: ImportJob) -> None:
     print(f"importbridge: {job.provider} job {job.id} is {job.state.value}; "
           f"follow it with: importbridge resume {client.token(job)}", file=sys.stderr, flush=True)
@@ -64,7 +73,8 @@ def _hint(client: ImportClient, job: ImportJob) -> None:
 
 def _one(client: ImportClient, records: list[dict[str, Any]], options: dict[str, Any],
          args: argparse.Namespace) -> int:
-    job = client.submit(records, **options)
+    with explained(UNSURE):
+        job = client.submit(records, **options)
     if not job.done and args.wait:
         job = wait_with_progress(client, job, timeout=args.timeout)
     elif not job.done:
@@ -74,18 +84,11 @@ def _one(client: ImportClient, records: list[dict[str, Any]], options: dict[str,
 
 def _batches(client: ImportClient, records: list[dict[str, Any]], options: dict[str, Any],
              args: argparse.Namespace) -> int:
-    import importbridge
-
-    jobs = client.submit_many(records, chunk_size=args.batch_size, checkpoint=args.checkpoint,
-                              restart=args.restart, **options)
+    with explained(UNSURE):
+        jobs = client.submit_many(records, chunk_size=args.batch_size, checkpoint=args.checkpoint,
+                                  restart=args.restart, **options)
     if args.wait:
-        waiting = [job for job in jobs if not job.done]
-        with display() as show:
-            ended = {
-                (job.provider, job.id): job
-                for job in importbridge.wait_all(waiting, clients=[client], timeout=args.timeout,
-                                                 on_update=show)
-            }
+        ended = wait_all_with_progress(client, [job for job in jobs if not job.done], timeout=args.timeout)
         jobs = [ended.get((job.provider, job.id), job) for job in jobs]
     for index, job in enumerate(jobs):
         if not job.done:
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--restart starts a --checkpoint journal over; pass --checkpoint PATH too")
     options = parse_options(args.option, args.provider_flags)
     provider = importbridge.get_provider(args.provider)  # an unknown name fails before the file is read
-    records = read_records(args.file)
+    records = read_records(args.file, args.encoding)
     size = args.batch_size or provider.batch_size
     batched = args.checkpoint is not None or len(records) > size
     with importbridge.connect(provider) as client:

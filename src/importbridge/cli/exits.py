@@ -21,6 +21,8 @@ class ExitCode(enum.IntEnum):
     PARTIAL = 3
     TIMED_OUT = 4
     ERROR = 5  # provider, network or configuration error
+    INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2, as shells count it
+    TERMINATED = 143  # SIGTERM: 128 + 15
 
 
 # A job that has not finished yet (``submit`` without ``--wait``, ``get`` of a running job) is

@@ -29,10 +29,34 @@ __all__ = [
 SAMPLE_ROWS = 5  # rejected rows shown under a job in the readable view
 
 
+def _fits(text: str, stream: IO[str]) -> bool:
+    """Whether ``stream``'s encoding carries ``text`` as it is (a lone surrogate fits none)."""
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return True  # a text buffer (StringIO) holds any string
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+#: line breaks JSON leaves raw in strings but ``str.splitlines`` (and old JavaScript) break on
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def print_json(document: Any, file: IO[str] | None = None) -> None:
-    """One JSON document on one line (so several make JSON lines)."""
+    """One JSON document on one line (so several make JSON lines).
+
+    Text is written as it is where the stream's encoding carries it, else as ``\\uXXXX``
+    escapes: the same JSON either way, whatever the terminal's encoding. A document never
+    spans lines, for any reader's idea of a line break.
+    """
     out = file or sys.stdout
-    out.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(document, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
+    if not _fits(text, out):
+        text = json.dumps(document, ensure_ascii=True, default=str)
+    out.write(text + "\n")
     out.flush()
 
 
