@@ -24,11 +24,11 @@ def wait_with_progress(client: ImportClient, item: ImportJob | str, *, timeout: 
         return client.wait(item, timeout=timeout, on_update=show)
 
 
-def _key(item: ImportJob | str) -> tuple[str, str | None]:
+def _key(item: ImportJob | str, client: ImportClient) -> tuple[str, str | None]:
     from importbridge.tokens import decode
 
     if isinstance(item, str):
-        token = decode(item)
+        token = decode(item, key=client.token_key)
         return token.provider, token.job_id
     return item.provider, item.id
 
@@ -43,10 +43,12 @@ def wait_many(
     watched = [item if looks_like_token(item) else client.get(item) for item in items]
     with display() as show:
         ended = {
-            _key(job): job
-            for job in importbridge.wait_all(watched, clients=[client], timeout=timeout, on_update=show)
+            _key(job, client): job
+            for job in importbridge.wait_all(
+                watched, clients=[client], timeout=timeout, on_update=show, token_key=client.token_key
+            )
         }
-    return [ended[key] for key in dict.fromkeys(_key(item) for item in watched)]
+    return [ended[key] for key in dict.fromkeys(_key(item, client) for item in watched)]
 
 
 def report_timeout(error: PollTimeout, *, as_json: bool) -> int:
