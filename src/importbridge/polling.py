@@ -494,6 +494,7 @@ def _connect_for(token: Token, settings: Mapping[str, Any], key: TokenKey | None
 
 def resume(
     token: str,
+    /,
     *,
     timeout: float | None = None,
     on_update: OnUpdate | None = None,
@@ -503,7 +504,8 @@ def resume(
 ) -> ImportJob:
     """Finish a wait from its token in any process: connect from the environment and wait.
 
-    ``settings`` are ``connect()`` keywords (credentials, base_url, ...) overriding the
+    ``settings`` are ``connect()`` keywords (credentials, base_url, ...; TalkValue's ``token``
+    too, which is why the resume token is positional-only) overriding the
     environment and the token's context settings; the base URL and credentials never come from
     the token, and a token made for another origin is refused (``TokenError``). ``token_key``
     (default: ``IMPORTBRIDGE_TOKEN_KEY``) checks the token's signature and signs new tokens.

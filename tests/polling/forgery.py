@@ -19,14 +19,32 @@ from importbridge import JobState
 from importbridge.schedule import Memory
 from importbridge.tokens import Token, TokenKey
 
+
+def nested(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 KEY = TokenKey("test-token-key-0123456789abcdef")
 OTHER_KEY = TokenKey("another-token-key-fedcba9876543210")
 
 #: context keys a forger would try: where requests go, credentials, and what a provider reads
 TEMPTING_KEYS = (
-    "base_url", "api_key", "token", "team_id", "created_at", "expires_at", "region", "url",
-    "BASE_URL", "base_url ", "proxies", "verify",
-)  # fmt: skip
+    "base_url",
+    "api_key",
+    "token",
+    "team_id",
+    "created_at",
+    "expires_at",
+    "region",
+    "url",
+    "BASE_URL",
+    "base_url ",
+    "proxies",
+    "verify",
+)
 
 
 def b64(data: bytes) -> str:
@@ -35,7 +53,9 @@ def b64(data: bytes) -> str:
 
 def seal(body: Any, *, version: int = 1, key: TokenKey | None = None, raw: bytes | None = None) -> str:
     """A token around any payload, sealed as a forger would: the public check, or an HMAC."""
-    text = raw if raw is not None else json.dumps(body, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    text = (
+        raw if raw is not None else json.dumps(body, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    )
     payload = b64(text)
     if version == 2 and key is not None:
         return f"ib2.{payload}.{key.sign(f'ib2.{payload}')}"
@@ -58,17 +78,23 @@ memories = st.builds(
 )
 
 
+PROVIDER_NAMES = st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True)
+SOME_ORIGINS = st.sampled_from([None, "https://api.example.com", "http://127.0.0.1:8080"])
+
+
 def tokens(
-    provider: st.SearchStrategy[str] = st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True),
+    provider: st.SearchStrategy[str] = PROVIDER_NAMES,
     context_keys: st.SearchStrategy[str] = printable,
-    origins: st.SearchStrategy[str | None] = st.sampled_from([None, "https://api.example.com", "http://127.0.0.1:8080"]),
+    origins: st.SearchStrategy[str | None] = SOME_ORIGINS,
 ) -> st.SearchStrategy[Token]:
     """Tokens the library itself could make."""
     return st.builds(
         Token,
         provider=provider,
         job_id=printable,
-        context=st.dictionaries(context_keys, st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30), max_size=4),
+        context=st.dictionaries(
+            context_keys, st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30), max_size=4
+        ),
         origin=origins,
         deadline=st.one_of(st.none(), times),
         state=st.one_of(st.none(), st.sampled_from(JobState)),
@@ -77,52 +103,162 @@ def tokens(
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
 
+# Cheap pools for the fuzzers (10,000 draws per provider): sampling beats building.
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+JOB_IDS = ("imp_1", "42", "7f3a", "../../admin", "1?x=y#z", "a b", "é", "x" * 300)
+VALUES = (
+    "team-7",
+    "2026-11-30T10:00:00Z",
+    "2000-01-01T00:00:00+00:00",
+    "not a date",
+    "",
+    "../x",
+    "http://127.0.0.1:9/micro",
+    "https://evil.example",
+    "company",
+    "x" * 200,
+)
+MEMORIES = (
+    Memory(),
+    Memory(started=1.7e9, attempts=3, base=(1.7e9, 0.1), moved=(1.7e9 + 60, 0.4), step=0.01, last=0.4),
+    Memory(started=0.0, attempts=10**9, base=(0.0, 0.0), moved=(1e11, 1.0), step=1.0, last=1.0),
+    Memory(started=1e11, attempts=0, base=(1e11, 1.0), moved=None, step=None, last=0.0),
+)
+#: values that break naive readers: wrong types, out of range, unprintable, deeply nested
+HOSTILE = (
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    1e308,
+    -1e308,
+    10**30,
+    "",
+    "x" * 300,
+    "\ud800",
+    "\x00",
+    "NaN",
+    [],
+    {},
+    [1],
+    [1, 2],
+    [None, None],
+    [1.7e9, 2.0],
+    [1e12, 0.5],
+    {"a": 1},
+    ["x"],
+    nested(40),
+    "running",
+    "complete",
+    "finished",
+    "micro",
+    "Micro",
+)
 
-def bodies(provider: str, origins: list[str]) -> st.SearchStrategy[Any]:
-    """Payloads a forger might seal: near-valid ones with arbitrary context and origins, or any JSON."""
-    context = st.dictionaries(
-        st.sampled_from(TEMPTING_KEYS) | st.text(max_size=12),
-        st.sampled_from(origins) | st.text(max_size=30) | json_values,
-        max_size=5,
-    )
-    memory = st.fixed_dictionaries(
-        {"t": json_values | times, "a": st.integers(-5, 10**12) | json_values, "b": json_values,
-         "v": json_values, "q": json_values | fractions, "l": json_values | fractions},
-    )  # fmt: skip
-    near = st.fixed_dictionaries(
-        {
-            "p": st.sampled_from([provider, "micro", "qobra", "talkvalue"]) | st.text(max_size=10),
-            "j": st.sampled_from(["imp_1", "../../x", "1?x=y", "\u2028", "a" * 200]) | st.text(max_size=20),
-            "c": context | json_values,
-            "d": st.none() | times | json_values,
-            "s": st.sampled_from([state.value for state in JobState]) | json_values,
-            "m": memory | json_values,
-        },
-        optional={"o": st.sampled_from(origins) | json_values},
-    )
-    return near | json_values
+
+def made_pool(provider: str, context_keys: list[str], origins: list[str | None]) -> list[Token]:
+    """Tokens the library could make for ``provider`` (and its neighbours): each context key
+    alone and with the others, each origin, each state and memory. Sampled from a list, so a
+    fuzzer draws one for the price of an index."""
+    contexts = [
+        {},
+        *({name: VALUES[i % len(VALUES)]} for i, name in enumerate(context_keys)),
+        {name: "team-7" for name in context_keys[:4]},
+    ]
+    names = [provider, "micro", "qobra", "talkvalue"]
+    states = [None, *JobState]
+    return [
+        Token(
+            provider=names[i % 7 % 4],
+            job_id=JOB_IDS[i % len(JOB_IDS)],
+            context=context,
+            origin=made_for,
+            deadline=(None, 1.7e9, 1e11)[i % 3],
+            state=states[i % len(states)],
+            memory=MEMORIES[i % len(MEMORIES)],
+        )
+        for i, (context, made_for) in enumerate((c, o) for c in contexts for o in origins)
+    ]
 
 
-def mutate(text: str, data: st.DataObject) -> str:
-    """One edit of a token's text: a changed, inserted or deleted character, a cut, a splice."""
-    kind = data.draw(st.sampled_from(["change", "insert", "delete", "cut", "splice", "repeat", "case"]))
-    at = data.draw(st.integers(0, len(text) - 1))
-    char = data.draw(st.sampled_from("AbZ09_-.x=+/ \x00é\ud800"))
-    if kind == "change":
-        return text[:at] + char + text[at + 1 :]
-    if kind == "insert":
-        return text[:at] + char + text[at:]
-    if kind == "delete":
-        return text[:at] + text[at + 1 :]
-    if kind == "cut":
-        return text[:at]
-    if kind == "splice":
-        return text[:at] + data.draw(st.text(max_size=40)) + text[at:]
-    if kind == "repeat":
-        return text * data.draw(st.integers(2, 40))
-    return text.swapcase()
+def body_of(text: str) -> dict[str, Any]:
+    """The payload of a token's text, as the forger starts from it."""
+    payload = text.split(".")[1]
+    body: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return body
+
+
+#: where a forger can put a hostile value in a near-valid payload ("" is the payload itself)
+PATHS = (
+    "",
+    "p",
+    "j",
+    "c",
+    "o",
+    "d",
+    "s",
+    "m",
+    "m.t",
+    "m.a",
+    "m.b",
+    "m.v",
+    "m.q",
+    "m.l",
+    *(f"c.{name}" for name in TEMPTING_KEYS),
+)
+
+
+def corrupt(body: dict[str, Any], path: str, value: Any) -> Any:
+    """``body`` with ``value`` at ``path`` (a copy; "" replaces the whole payload)."""
+    if not path:
+        return value
+    copy = {**body, "c": dict(body["c"]), "m": dict(body["m"])}
+    head, _, rest = path.partition(".")
+    if rest:
+        copy[head][rest] = value
+    else:
+        copy[head] = value
+    return copy
+
+
+#: payloads that are not JSON a token holds: sealed raw, they must still be a TokenError
+RAW_PAYLOADS = (
+    b"",
+    b"\xff\xfe",
+    b"[" * 1400 + b"]" * 1400,
+    b'{"p":NaN}',
+    b"1e400",
+    b'"\\ud800"',
+    b"{" * 5,
+    b'{"p":"micro","j":"1","c":{},"d":1e999,"s":null,"m":{}}',
+    b"\x00" * 10,
+    b"null",
+)
+EDITS = ("change", "insert", "delete", "cut", "splice", "repeat", "case")
+CHARACTERS = "AbZ09_-.x=+/ \x00é\ud800"
+
+
+def mutate(text: str, kind: str, at: int, char: str) -> str:
+    """One edit of a token's text at ``at`` (taken modulo its length)."""
+    at %= max(1, len(text))
+    edits = {
+        "change": lambda: text[:at] + char + text[at + 1 :],
+        "insert": lambda: text[:at] + char + text[at:],
+        "delete": lambda: text[:at] + text[at + 1 :],
+        "cut": lambda: text[:at],
+        "splice": lambda: text[:at] + text[at // 2 :],
+        "repeat": lambda: text * (2 + at % 20),
+        "case": lambda: text.swapcase(),
+    }
+    return edits[kind]()

@@ -4,7 +4,9 @@ carry, foreign and hostile strings, no secrets."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
+import pickle
 import re
 
 import pytest
@@ -26,7 +28,7 @@ from importbridge.tokens import (
     resolve_key,
 )
 
-from .forgery import KEY, OTHER_KEY, seal, tokens
+from .forgery import KEY, OTHER_KEY, body_of, corrupt, seal, tokens
 from .polling_fakes import FakeProvider, ScriptedClient, VirtualClock, job
 
 #: made by importbridge before tokens recorded their origin (Micro, team-7, running, 3 attempts)
@@ -100,7 +102,8 @@ def test_a_token_made_by_the_previous_release_still_reads():
     token = decode(LEGACY)
     assert (token.provider, token.job_id, token.state) == ("micro", "imp_42", JobState.RUNNING)
     assert token.context == {"team_id": "team-7", "created_at": "2026-11-30T10:00:00Z"}
-    assert token.origin is None and token.memory.attempts == 3
+    assert token.origin is None
+    assert token.memory.attempts == 3
     assert decode(LEGACY_FORGED).context["base_url"] == "http://127.0.0.1:9/"  # readable, see below
 
 
@@ -127,13 +130,14 @@ def test_the_key_never_shows(caplog):
     key = TokenKey(secret)
     token = Token(provider="fake", job_id="1")
     texts = [repr(key), str(key), encode(token, key=key), repr(resolve_key(secret))]
-    for attempt in (lambda: decode(encode(token), key=key), lambda: decode(encode(token, key=key), key=OTHER_KEY)):
+    for attempt in (
+        lambda: decode(encode(token), key=key),
+        lambda: decode(encode(token, key=key), key=OTHER_KEY),
+    ):
         with pytest.raises(TokenError) as info:
             attempt()
         texts.append(str(info.value))
     with pytest.raises(TypeError):
-        import pickle
-
         pickle.dumps(key)
     assert not any(secret in text for text in texts)
 
@@ -142,7 +146,8 @@ def test_the_key_comes_from_the_environment_and_must_be_long_enough():
     assert resolve_key(environ={}) is None
     assert resolve_key(environ={"IMPORTBRIDGE_TOKEN_KEY": ""}) is None
     key = resolve_key(environ={"IMPORTBRIDGE_TOKEN_KEY": "from-the-environment-1234"})
-    assert key is not None and key.verify("m", TokenKey("from-the-environment-1234").sign("m"))
+    assert key is not None
+    assert key.verify("m", TokenKey("from-the-environment-1234").sign("m"))
     assert resolve_key(KEY) is KEY
     with pytest.raises(ConfigurationError, match="at least 16") as info:
         resolve_key("short-k3y")
@@ -159,23 +164,33 @@ def test_an_over_long_token_is_refused_before_it_is_decoded():
         decode("ib1." + "A" * 10_000_000 + ".AAAAAAAA")
 
 
+PLAIN_BODY = body_of(encode(Token(provider="fake", job_id="1")))
+
+
+def _json(path: str, value: object) -> bytes:
+    return json.dumps(corrupt(PLAIN_BODY, path, value)).encode()
+
+
 @pytest.mark.parametrize(
     "raw",
     [
         b"[" * 1400 + b"]" * 1400,  # nested deeper than the decoder goes
-        b'{"p":"fake","j":"1","c":{},"d":1e400,"s":null,"m":{}}',  # out of range
-        b'{"p":"fake","j":"1","c":{},"d":NaN,"s":null,"m":{}}',  # not JSON
+        _json("", []),
+        _json("d", 1.7e9).replace(b"1700000000.0", b"1e400"),  # out of range for a float
+        _json("d", 1.7e9).replace(b"1700000000.0", b"NaN"),  # not JSON
         b"\xff\xfe not utf-8",
-        b'{"p":"fake","j":"\\ud800","c":{},"d":null,"s":null,"m":{}}',  # a lone surrogate
-        b'{"p":"fake","j":"1","c":{},"d":null,"s":null,"m":{"t":null,"a":10000000000000000000000,'
-        b'"b":null,"v":null,"q":null,"l":null}}',
-        b'{"p":"fake","j":"1","c":{},"d":100000000000000000000000000000000000000000000000000000000000000000,'
-        b'"s":null,"m":{"t":null,"a":0,"b":null,"v":null,"q":null,"l":null}}',
-        b'{"p":"fake","j":"1","c":{},"d":null,"s":"finished","m":{"t":null,"a":0,"b":null,"v":null,"q":null,"l":null}}',
-        b'{"p":"fake","j":"1","c":{},"d":null,"s":null,"m":{"t":null,"a":0,"b":[1,2],"v":null,"q":null,"l":null}}',
-        b'{"p":"Fake Provider","j":"1","c":{},"d":null,"s":null,"m":{"t":null,"a":0,"b":null,"v":null,"q":null,"l":null}}',
-        b'{"p":"fake","j":"1","c":{"team_id":7},"d":null,"s":null,"m":{"t":null,"a":0,"b":null,"v":null,"q":null,"l":null}}',
-        b'{"p":"fake","j":"1","o":"http://a.example/path","c":{},"d":null,"s":null,"m":{"t":null,"a":0,"b":null,"v":null,"q":null,"l":null}}',
+        _json("j", "\ud800"),  # a lone surrogate
+        _json("m.a", 10**22),
+        _json("d", 10**65),
+        _json("d", -1),
+        _json("s", "finished"),
+        _json("m.b", [1, 2]),
+        _json("m.q", 1.5),
+        _json("p", "Fake Provider"),
+        _json("c", {"team_id": 7}),
+        _json("c", {"team_id": "a\nb"}),
+        _json("o", "http://a.example/path"),
+        _json("m", None),
     ],
 )
 def test_a_sealed_but_hostile_payload_is_a_token_error(raw):
@@ -215,8 +230,12 @@ def test_a_base_url_marked_context_still_never_travels():
 def test_a_token_for_another_origin_is_refused():
     token = Token(provider="plain", job_id="1", origin="https://api.plain.example")
     assert admit(token, Plain(), "https://api.plain.example") is token
-    assert admit(Token(provider="plain", job_id="1"), Plain(), "https://anything.example")  # made before origins
-    with pytest.raises(TokenError, match="made for https://api.plain.example, but the plain client is configured"):
+    assert admit(
+        Token(provider="plain", job_id="1"), Plain(), "https://anything.example"
+    )  # made before origins
+    with pytest.raises(
+        TokenError, match=r"made for https://api\.plain\.example, but the plain client is configured"
+    ):
         admit(token, Plain(), "http://127.0.0.1:8080")
     with pytest.raises(TokenError, match="for a plain job; the client talks to fake"):
         admit(token, FakeProvider())
@@ -274,7 +293,9 @@ def test_undeclared_job_context_is_left_out_with_a_warning(caplog):
     client = ScriptedClient(VirtualClock(), [])
     client.provider = Chatty()
     with caplog.at_level(logging.WARNING, logger="importbridge"):
-        token = decode(make_token(client, ImportJob(provider="fake", id="9", state=JobState.RUNNING, provider_state="r")))
+        token = decode(
+            make_token(client, ImportJob(provider="fake", id="9", state=JobState.RUNNING, provider_state="r"))
+        )
     assert token.context == {"team_id": "t"}
     assert "'shard', which is not a declared context key" in caplog.text
 
