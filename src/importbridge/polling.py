@@ -73,7 +73,11 @@ TRANSIENT_LIMIT = 3
 
 
 class Client(Protocol):
-    """What polling needs of a client (``ImportClient`` is one)."""
+    """What polling needs of a client (``ImportClient`` is one).
+
+    A client may also have a ``token_key`` (a ``TokenKey`` or None) to sign and read resume
+    tokens with; one that has none uses ``IMPORTBRIDGE_TOKEN_KEY``.
+    """
 
     provider: Provider
     connection: Connection

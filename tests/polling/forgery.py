@@ -102,16 +102,6 @@ def tokens(
     )
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
-
 # Cheap pools for the fuzzers (10,000 draws per provider): sampling beats building.
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 JOB_IDS = ("imp_1", "42", "7f3a", "../../admin", "1?x=y#z", "a b", "é", "x" * 300)
