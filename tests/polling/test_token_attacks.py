@@ -327,6 +327,14 @@ def test_each_attack_is_refused_before_anything_is_sent(name, sb, jobs, attacker
                 list(importbridge.wait_all([token]))
             with pytest.raises(TokenError):
                 importbridge.resume(token, **sb.settings(name))
+            with importbridge.connect(name) as client:  # a client of the caller's own
+                for step in (
+                    client.wait,
+                    client.poll_once,
+                    lambda t: list(importbridge.wait_all([t], clients=[client])),
+                ):
+                    with pytest.raises(TokenError):
+                        step(token)
         assert attacker.received() == 0, attack
     assert sb.state()[name]["requests_received"] == before  # refused before any request at all
 
