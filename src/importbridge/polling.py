@@ -33,6 +33,7 @@ from .errors import (
 from .model import ImportJob, JobState
 from .schedule import Memory, PollPolicy, job_progress, next_delay
 from .tokens import (
+    LATEST,
     ORIGIN_SETTING,
     Token,
     TokenKey,
@@ -169,13 +170,16 @@ def _freeze(
     state: JobState | None,
     memory: Memory | None = None,
 ) -> str:
-    """A resume token made by ``client``: its origin recorded, signed with its key if it has one."""
+    """A resume token made by ``client``: its origin recorded, signed with its key if it has one.
+
+    A deadline past what a token holds (``timeout=1e12``) is as good as none, and travels as none.
+    """
     token = Token(
         provider=client.provider.name,
         job_id=job_id,
         context=context,
         origin=_origin(client),
-        deadline=deadline,
+        deadline=deadline if deadline is None or deadline <= LATEST else None,
         state=state,
         memory=memory if memory is not None else Memory(),
     )

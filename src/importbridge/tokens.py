@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CORE_CONTEXT",
     "KEY_VARIABLE",
+    "LATEST",
     "MAX_LENGTH",
     "ORIGIN_SETTING",
     "PREFIX",
@@ -84,8 +85,9 @@ _SHAPE = re.compile(r"^ib(\d{1,6})\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$")
 _VERSIONED = re.compile(r"^ib\d+\.")
 _SEAL_LENGTH = {UNSIGNED: 8, SIGNED: 43}  # base64url characters of the check / the HMAC-SHA256
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-#: bounds of a token's numbers: epoch seconds (and 0..1 fractions) keep the schedule's arithmetic finite
-_LATEST = 1e11
+#: the latest epoch second a token holds (year 5138): bounded times (and 0..1 fractions) keep the
+#: schedule's arithmetic finite whatever a forged token says
+LATEST = 1e11
 _MAX_ATTEMPTS = 10**9
 
 
@@ -354,7 +356,7 @@ def _number(value: Any, name: str, low: float, high: float) -> float | None:
 
 
 def _time(value: Any, name: str) -> float | None:
-    return _number(value, name, 0.0, _LATEST)
+    return _number(value, name, 0.0, LATEST)
 
 
 def _fraction(value: Any, name: str) -> float | None:

@@ -13,8 +13,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importbridge import ConfigurationError, ImportJob, JobState, Provider, Setting, TokenError
-from importbridge.polling import make_token
+from importbridge import (
+    ConfigurationError,
+    ImportJob,
+    JobState,
+    PollPolicy,
+    PollTimeout,
+    Provider,
+    Setting,
+    TokenError,
+)
+from importbridge.polling import make_token, wait
 from importbridge.tokens import (
     MAX_LENGTH,
     VERSION,
@@ -298,6 +307,15 @@ def test_undeclared_job_context_is_left_out_with_a_warning(caplog):
         )
     assert token.context == {"team_id": "t"}
     assert "'shard', which is not a declared context key" in caplog.text
+
+
+def test_a_deadline_beyond_what_a_token_holds_travels_as_none(clock):
+    client = ScriptedClient(clock, [job("running", 0.2)])
+    policy = PollPolicy(clock=clock, sleep=clock.sleep, max_attempts=2)
+    with pytest.raises(PollTimeout) as caught:
+        wait(client, "j1", timeout=1e12, policy=policy)
+    assert decode(caught.value.token).deadline is None
+    assert decode(make_token(client, job("running"), deadline=1e12)).deadline is None
 
 
 def test_a_job_without_an_id_has_no_token():
