@@ -28,6 +28,7 @@ from .model import ImportJob
 from .plugins import get_provider
 from .provider import Capability, Provider
 from .settings import resolve
+from .tokens import TokenKey, resolve_key
 from .transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
 
 if TYPE_CHECKING:
@@ -53,30 +54,38 @@ def connect(
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     retry: RetryPolicy | None = None,
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    token_key: TokenKey | str | bytes | None = None,
     **settings: str | None,
 ) -> ImportClient:
     """A client for ``provider``; each setting comes from its keyword, else its env var, else its default.
 
     ``timeout`` is (connect, read) seconds; ``retry`` a ``RetryPolicy``; ``max_response_bytes``
     caps an answer's decoded size. A missing credential raises ``ConfigurationError`` naming the
-    environment variable to set.
+    environment variable to set. ``token_key`` (else ``IMPORTBRIDGE_TOKEN_KEY``) signs the
+    client's resume tokens, and then only tokens signed with it are read.
     """
     adapter = get_provider(provider)
     if Capability.CLIENT not in adapter.capabilities:
         raise ConfigurationError(f"provider {adapter.name!r} cannot submit or fetch imports (no client)")
     resolved = resolve(adapter, settings)
+    key = resolve_key(token_key)
     transport = Transport(
         adapter, resolved, timeout=timeout, retry=retry, max_response_bytes=max_response_bytes
     )
-    return ImportClient(Connection(adapter, resolved, transport))
+    return ImportClient(Connection(adapter, resolved, transport), token_key=key)
 
 
 class ImportClient:
-    """Talks to one provider account. Thread-safe for ``get`` (one pooled session)."""
+    """Talks to one provider account. Thread-safe for ``get`` (one pooled session).
 
-    def __init__(self, connection: Connection) -> None:
+    ``token_key`` (else ``IMPORTBRIDGE_TOKEN_KEY``; shown as ``TokenKey(***)``) signs the
+    resume tokens the client makes and is required of those it reads.
+    """
+
+    def __init__(self, connection: Connection, *, token_key: TokenKey | str | bytes | None = None) -> None:
         self.connection = connection
         self.provider: Provider = connection.provider
+        self.token_key: TokenKey | None = resolve_key(token_key)
 
     def __repr__(self) -> str:
         return f"<ImportClient {self.provider.name} {self.connection.settings!r}>"

@@ -12,7 +12,7 @@ Callers catch what they can act on; everything derives from ``ImportBridgeError`
     ├── ConfigurationError                    a missing or invalid setting (names the env var)
     │   └── CheckpointError                   a submit_many journal that is damaged or another run's
     ├── InputError (ValueError)               records or a file of the caller's that cannot be sent
-    ├── TokenError (ValueError)               a resume token that is malformed, foreign or too old
+    ├── TokenError (ValueError)               a resume token that is malformed, foreign, forged or too old
     ├── TransportError                        the network failed before a usable answer came back
     │   ├── SubmitOutcomeUnknown              a submit may or may not have been processed
     │   └── ResponseTooLarge                  an answer larger than max_response_bytes decoded
@@ -168,7 +168,8 @@ class InputError(ImportBridgeError, ValueError):
 
 
 class TokenError(ImportBridgeError, ValueError):
-    """A resume token that cannot be used: malformed, from another version, or foreign."""
+    """A resume token that cannot be used: malformed, from another version, foreign, carrying
+    context its provider does not declare, made for another origin, or not signed as required."""
 
 
 class TransportError(ImportBridgeError):

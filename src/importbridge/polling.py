@@ -32,7 +32,20 @@ from .errors import (
 )
 from .model import ImportJob, JobState
 from .schedule import Memory, PollPolicy, job_progress, next_delay
-from .tokens import Token, decode, encode, looks_like_token
+from .tokens import (
+    LATEST,
+    ORIGIN_SETTING,
+    Token,
+    TokenKey,
+    admit,
+    connection_context,
+    context_names,
+    decode,
+    encode,
+    looks_like_token,
+    origin,
+    resolve_key,
+)
 
 if TYPE_CHECKING:
     from .client import ImportClient
@@ -61,7 +74,11 @@ TRANSIENT_LIMIT = 3
 
 
 class Client(Protocol):
-    """What polling needs of a client (``ImportClient`` is one)."""
+    """What polling needs of a client (``ImportClient`` is one).
+
+    A client may also have a ``token_key`` (a ``TokenKey`` or None) to sign and read resume
+    tokens with; one that has none uses ``IMPORTBRIDGE_TOKEN_KEY``.
+    """
 
     provider: Provider
     connection: Connection
@@ -97,16 +114,76 @@ def _job_context(client: Client, job: ImportJob | None) -> dict[str, str]:
     provider, connection = client.provider, client.connection
     if job is None:
         return {
-            setting.name: connection.settings[setting.name]
-            for setting in provider.settings
-            if setting.context and connection.settings.get(setting.name)
+            name: connection.settings[name]
+            for name in connection_context(provider)
+            if connection.settings.get(name)
         }
     context = dict(provider.job_context(connection, job))
     for name in ("created_at", "expires_at"):  # the client turns a 404 past these into JobExpired
         value = getattr(job, name)
         if value is not None:
             context.setdefault(name, format_datetime(value))
-    return context
+    return _declared(provider, context)
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def _declared(provider: Provider, context: Mapping[str, Any]) -> dict[str, str]:
+    """The entries of ``context`` a token may carry; each undeclared key is warned about once."""
+    allowed = context_names(provider)
+    kept = {key: value for key, value in context.items() if key in allowed and isinstance(value, str)}
+    for key in context.keys() - kept.keys():
+        if (provider.name, str(key)) not in _warned:
+            _warned.add((provider.name, str(key)))
+            logger.warning(
+                "%s: job_context returned %r, which is not a declared context key "
+                "(Provider.context_keys) or not text; resume tokens leave it out",
+                provider.name, str(key)[:40],
+            )
+    return kept
+
+
+def _origin(client: Client) -> str | None:
+    """The origin the client sends requests (and credentials) to, when it has a base URL."""
+    base_url = client.connection.settings.get(ORIGIN_SETTING)
+    return origin(base_url) if base_url else None
+
+
+_NO_KEY = object()
+
+
+def _token_key(client: Client) -> TokenKey | None:
+    """The client's token key; a client without one of its own reads the environment's."""
+    key = getattr(client, "token_key", _NO_KEY)
+    if key is _NO_KEY:
+        return resolve_key()
+    return key if isinstance(key, TokenKey) else None
+
+
+def _freeze(
+    client: Client,
+    job_id: str,
+    context: Mapping[str, str],
+    *,
+    deadline: float | None,
+    state: JobState | None,
+    memory: Memory | None = None,
+) -> str:
+    """A resume token made by ``client``: its origin recorded, signed with its key if it has one.
+
+    A deadline past what a token holds (``timeout=1e12``) is as good as none, and travels as none.
+    """
+    token = Token(
+        provider=client.provider.name,
+        job_id=job_id,
+        context=context,
+        origin=_origin(client),
+        deadline=deadline if deadline is None or deadline <= LATEST else None,
+        state=state,
+        memory=memory if memory is not None else Memory(),
+    )
+    return encode(token, key=_token_key(client))
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -226,15 +303,9 @@ class _Watch:
     def token(self) -> str:
         """The wait as a resume token."""
         context = {**self.context, **_job_context(self.client, self.job)} if self.job else self.context
-        return encode(
-            Token(
-                provider=self.provider,
-                job_id=self.job_id,
-                context=context,
-                deadline=self.deadline,
-                state=self.job.state if self.job is not None else self.state,
-                memory=self.memory,
-            )
+        state = self.job.state if self.job is not None else self.state
+        return _freeze(
+            self.client, self.job_id, context, deadline=self.deadline, state=state, memory=self.memory
         )
 
     def timeout(self, now: float) -> PollTimeout:
@@ -260,9 +331,12 @@ def _deadline(policy: PollPolicy, timeout: float | None, now: float, carried: fl
 
 
 def _watch(
-    client: Client, item: ImportJob | str, *, timeout: float | None, policy: PollPolicy | None
+    client: Client, item: ImportJob | str | Token, *, timeout: float | None, policy: PollPolicy | None
 ) -> _Watch:
-    """A watch for a job, a job id or a resume token."""
+    """A watch for a job, a job id or a resume token (as text, or already decoded).
+
+    A token is read with the client's key and admitted only if this client may act on it.
+    """
     policy = policy or PollPolicy()
     now = policy.clock()
     name = client.provider.name
@@ -279,16 +353,16 @@ def _watch(
             client=client, job_id=str(item.id), context=context, policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, None), memory=memory, job=item, state=item.state,
         )  # fmt: skip
-    if not isinstance(item, str) or not item:
-        raise ConfigurationError(f"wait for a job, a job id or a resume token, got {item!r}")
-    if looks_like_token(item):
-        token = decode(item)
-        if token.provider != name:
-            raise TokenError(f"this resume token is for a {token.provider} job; the client talks to {name}")
+    if isinstance(item, str) and looks_like_token(item):
+        item = decode(item, key=_token_key(client))
+    if isinstance(item, Token):
+        token = admit(item, client.provider, _origin(client))
         return _Watch(
             client=client, job_id=token.job_id, context=dict(token.context), policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, token.deadline), memory=token.memory, state=token.state,
         )  # fmt: skip
+    if not isinstance(item, str) or not item:
+        raise ConfigurationError(f"wait for a job, a job id or a resume token, got {item!r}")
     return _Watch(
         client=client, job_id=item, context=_job_context(client, None), policy=policy,
         began=now, deadline=_deadline(policy, timeout, now, None), memory=Memory(),
@@ -371,7 +445,11 @@ def wait(
     are cut to the time left (``importbridge.budget``), so it is overshot by at most the
     ``budget.GRACE`` given to the one request made at the deadline.
     """
-    poller = poll(client, item, timeout=timeout, policy=policy)
+    return _finish(poll(client, item, timeout=timeout, policy=policy), on_update)
+
+
+def _finish(poller: Poller, on_update: OnUpdate | None) -> ImportJob:
+    """Drive ``poller`` to the job's end, reporting each change to ``on_update``."""
     for snapshot in poller:
         if on_update is not None:
             on_update(snapshot)
@@ -386,7 +464,7 @@ def poll_once(client: Client, token: str, *, policy: PollPolicy | None = None) -
     Raises ``PollTimeout`` once the token's deadline or attempt budget has run out.
     """
     if not isinstance(token, str) or not looks_like_token(token.strip()):
-        decode(token)  # raises the TokenError that explains what is wrong
+        decode(token, key=_token_key(client))  # raises the TokenError that explains what is wrong
     watch = _watch(client, token.strip(), timeout=None, policy=policy)
     watch.fetch()
     now = watch.policy.clock()
@@ -407,44 +485,46 @@ def make_token(client: Client, job: ImportJob, *, deadline: float | None = None)
         raise TokenError(f"{job.provider} job {job.id}: this client talks to {client.provider.name}")
     if job.id is None:
         raise TokenError(f"{job.provider} job has no id (a synchronous import): there is nothing to resume")
-    return encode(
-        Token(
-            provider=job.provider,
-            job_id=job.id,
-            context=_job_context(client, job),
-            deadline=deadline,
-            state=job.state,
-        )
-    )
+    return _freeze(client, job.id, _job_context(client, job), deadline=deadline, state=job.state)
 
 
-def _connect_for(token: Token, settings: Mapping[str, Any]) -> ImportClient:
-    """A client for a token's provider: its context settings, overridden by ``settings``."""
+def _connect_for(token: Token, settings: Mapping[str, Any], key: TokenKey | None) -> ImportClient:
+    """A client for an admitted token's provider: its context settings (never its base URL or
+    a secret), overridden by ``settings``; the rest from the environment."""
     from .client import connect
     from .plugins import get_provider
 
     provider = get_provider(token.provider)
-    names = {setting.name for setting in provider.settings}
-    carried = {key: value for key, value in token.context.items() if key in names}
-    return connect(provider, **{**carried, **settings})
+    admit(token, provider)  # a token must never choose a setting it may not carry
+    names = connection_context(provider)
+    carried = {name: value for name, value in token.context.items() if name in names}
+    return connect(provider, token_key=key, **{**carried, **settings})
 
 
 def resume(
     token: str,
+    /,
     *,
     timeout: float | None = None,
     on_update: OnUpdate | None = None,
     policy: PollPolicy | None = None,
+    token_key: TokenKey | str | bytes | None = None,
     **settings: Any,
 ) -> ImportJob:
     """Finish a wait from its token in any process: connect from the environment and wait.
 
-    ``settings`` are ``connect()`` keywords (credentials, base_url, ...) overriding the
-    environment and the token's context. The token's deadline holds unless ``timeout`` is given.
+    ``settings`` are ``connect()`` keywords (credentials, base_url, ...; TalkValue's ``token``
+    too, which is why the resume token is positional-only) overriding the
+    environment and the token's context settings; the base URL and credentials never come from
+    the token, and a token made for another origin is refused (``TokenError``). ``token_key``
+    (default: ``IMPORTBRIDGE_TOKEN_KEY``) checks the token's signature and signs new tokens.
+    The token's deadline holds unless ``timeout`` is given.
     """
-    parsed = decode(token)
-    with _connect_for(parsed, settings) as client:
-        return wait(client, token.strip(), timeout=timeout, on_update=on_update, policy=policy)
+    key = resolve_key(token_key)
+    parsed = decode(token, key=key)
+    with _connect_for(parsed, settings, key) as client:
+        watch = _watch(client, parsed, timeout=timeout, policy=policy)
+        return _finish(Poller(watch), on_update)
 
 
 def wait_all(
@@ -455,6 +535,7 @@ def wait_all(
     timeout: float | None = None,
     on_update: OnUpdate | None = None,
     policy: PollPolicy | None = None,
+    token_key: TokenKey | str | bytes | None = None,
 ) -> Iterator[ImportJob]:
     """Wait on many jobs at once; yields each job once, as it reaches a terminal state.
 
@@ -463,5 +544,6 @@ def wait_all(
     from .waitall import wait_all as _wait_all
 
     return _wait_all(
-        items, clients=clients, concurrency=concurrency, timeout=timeout, on_update=on_update, policy=policy
-    )
+        items, clients=clients, concurrency=concurrency, timeout=timeout, on_update=on_update,
+        policy=policy, token_key=token_key,
+    )  # fmt: skip

@@ -39,7 +39,8 @@ class Setting:
     """One connection setting: a ``connect()`` keyword, read from ``env`` when not given.
 
     ``secret`` settings are redacted everywhere (reprs, logs, errors, tokens).
-    ``context`` settings are carried in resume tokens (they must not be secret).
+    ``context`` settings are carried in resume tokens (they must not be secret; ``base_url`` never
+    travels in a token, whatever it is marked: a token must not choose where credentials go).
     """
 
     name: str
@@ -67,6 +68,8 @@ class Provider:
     - ``rate_limit``: requests per second per credential (None: not documented).
     - ``batch_size``: rows per submit that ``submit_many`` uses by default.
     - ``status_words``: the provider's status words and the ``JobState`` each maps to.
+    - ``context_keys``: keys other than settings that ``job_context`` returns; a resume token
+      carries only these, the settings marked ``context`` and the job's dates.
     """
 
     name: ClassVar[str] = ""
@@ -76,6 +79,7 @@ class Provider:
     rate_limit: ClassVar[float | None] = None
     batch_size: ClassVar[int] = 1000
     status_words: ClassVar[Mapping[str, JobState]] = {}
+    context_keys: ClassVar[tuple[str, ...]] = ()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -135,7 +139,9 @@ class Provider:
     def job_context(self, conn: Connection, job: ImportJob) -> dict[str, str]:
         """Non-secret facts a resume token must carry to poll ``job`` from another process.
 
-        The default carries every setting marked ``context``.
+        The default carries every setting marked ``context``. Any other key returned must be
+        declared in ``context_keys`` (an undeclared one is left out of tokens, with a warning):
+        tokens can be forged, so their readers accept only declared context.
         """
         return {
             setting.name: conn.settings[setting.name]

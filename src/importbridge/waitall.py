@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, PollTimeout, TokenError
 from .model import ImportJob
-from .polling import Client, OnUpdate, _connect_for, _Watch, _watch
+from .polling import Client, OnUpdate, _connect_for, _origin, _Watch, _watch
 from .ratelimit import TokenBucket
 from .schedule import PollPolicy
-from .tokens import Token, decode, looks_like_token
+from .tokens import Token, TokenKey, admit, connection_context, decode, looks_like_token, resolve_key
 
 if TYPE_CHECKING:
     from .client import ImportClient
@@ -45,12 +45,14 @@ HEADROOM = 0.9
 class _Clients:
     """One client per provider and context: the caller's first, then ones connected here.
 
-    A token is matched to a given client whose context settings (e.g. Micro's team) agree with
-    the token's, else to the provider's first given client (providers read the team from the
-    token's context), else to a client connected from the environment with that context.
+    A token is matched to a given client whose origin and context settings (e.g. Micro's team)
+    agree with the token's, else to the provider's first given client (providers read the team
+    from the token's context), else to a client connected from the environment with that
+    context. ``key`` reads the tokens, and signs those of the clients connected here.
     """
 
-    def __init__(self, given: Any) -> None:
+    def __init__(self, given: Any, key: TokenKey | None) -> None:
+        self.key = key
         if given is None:
             given = ()
         elif isinstance(given, Mapping):
@@ -61,20 +63,28 @@ class _Clients:
         self._made: dict[tuple[str, tuple[tuple[str, str], ...]], ImportClient] = {}
 
     def for_job(self, job: ImportJob) -> Client:
-        return self.for_token(job.provider, {})
+        return self.for_token(Token(provider=job.provider, job_id="-"))
 
-    def for_token(self, provider: str, context: Mapping[str, str]) -> Client:
-        given = self._given.get(provider, [])
+    def for_token(self, token: Token) -> Client:
+        """The client for a decoded token, once its context is admitted (before any connecting)."""
+        given = self._given.get(token.provider, [])
         if given:
-            carried = _carried(given[0].provider, context)
-            matching = (c for c in given if all(c.connection.settings.get(k) == v for k, v in carried))
+            admit(token, given[0].provider)
+            carried = _carried(given[0].provider, token.context)
+            matching = (
+                c for c in given
+                if all(c.connection.settings.get(k) == v for k, v in carried)
+                and token.origin in (None, _origin(c))
+            )  # fmt: skip
             return next(matching, given[0])
         from .plugins import get_provider
 
-        carried = _carried(get_provider(provider), context)
-        key = (provider, carried)
+        provider = get_provider(token.provider)
+        carried = _carried(provider, admit(token, provider).context)
+        key = (token.provider, carried)
         if key not in self._made:
-            self._made[key] = _connect_for(Token(provider=provider, job_id="-", context=dict(carried)), {})
+            stand_in = Token(provider=token.provider, job_id="-", context=dict(carried))
+            self._made[key] = _connect_for(stand_in, {}, self.key)
         return self._made[key]
 
     def close(self) -> None:
@@ -84,7 +94,7 @@ class _Clients:
 
 def _carried(provider: Provider, context: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """The context entries that are connection settings of ``provider`` (e.g. a team id)."""
-    names = {setting.name for setting in provider.settings}
+    names = connection_context(provider)
     return tuple(sorted((key, value) for key, value in context.items() if key in names))
 
 
@@ -94,19 +104,19 @@ def _watches(
     """A watch per distinct job; a job or token named twice is watched once."""
     watches: dict[tuple[str, str], _Watch] = {}
     for index, item in enumerate(items):
+        watched: ImportJob | Token
         if isinstance(item, ImportJob):
-            client = clients.for_job(item)
+            watched, client = item, clients.for_job(item)
         elif isinstance(item, str) and looks_like_token(item.strip()):
-            token = decode(item)
-            client = clients.for_token(token.provider, token.context)
-            item = item.strip()
+            watched = decode(item, key=clients.key)
+            client = clients.for_token(watched)
         elif isinstance(item, str):
             raise TokenError(f"wait_all item {index}: expected a job or a resume token, got {item[:24]!r}")
         else:
             raise ConfigurationError(
                 f"wait_all item {index}: expected a job or a resume token, got {type(item).__name__}"
             )
-        watch = _watch(client, item, timeout=timeout, policy=policy)
+        watch = _watch(client, watched, timeout=timeout, policy=policy)
         watches.setdefault((watch.provider, watch.job_id), watch)
     return list(watches.values())
 
@@ -119,6 +129,7 @@ def wait_all(
     timeout: float | None = None,
     on_update: OnUpdate | None = None,
     policy: PollPolicy | None = None,
+    token_key: TokenKey | str | bytes | None = None,
 ) -> Iterator[ImportJob]:
     """Yield each job once, as it reaches a terminal state (in the order they finish).
 
@@ -129,22 +140,25 @@ def wait_all(
     caller's thread on each change of state or progress. ``timeout``: seconds for the whole
     batch (tokens otherwise keep their own deadlines). Jobs still unfinished at their deadline
     end the generator with ``PollTimeout`` once every other job is done: its ``job``/``token``
-    name the first of them and its ``tokens`` attribute lists a token for each.
+    name the first of them and its ``tokens`` attribute lists a token for each. Tokens are
+    read with ``token_key`` (default: ``IMPORTBRIDGE_TOKEN_KEY``), and each is refused
+    (``TokenError``) if it carries undeclared context or was made for another origin than its
+    client's.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
-    return _run(items, clients, concurrency, timeout, on_update, policy or PollPolicy())
+    key = resolve_key(token_key)
+    return _run(items, _Clients(clients, key), concurrency, timeout, on_update, policy or PollPolicy())
 
 
 def _run(
     items: Iterable[ImportJob | str],
-    given: Any,
+    clients: _Clients,
     concurrency: int,
     timeout: float | None,
     on_update: OnUpdate | None,
     policy: PollPolicy,
 ) -> Iterator[ImportJob]:
-    clients = _Clients(given)
     buckets: dict[tuple[str, str], TokenBucket | None] = {}
     timed_out: list[_Watch] = []
     counter = itertools.count()

@@ -42,11 +42,11 @@ def _show_known(show: Display, items: Sequence[ImportJob | str]) -> None:
             show(item)
 
 
-def _key(item: ImportJob | str) -> tuple[str, str | None]:
+def _key(item: ImportJob | str, client: ImportClient) -> tuple[str, str | None]:
     from importbridge.tokens import decode
 
     if isinstance(item, str):
-        token = decode(item)
+        token = decode(item, key=client.token_key)
         return token.provider, token.job_id
     return item.provider, item.id
 
@@ -64,13 +64,15 @@ def wait_all_with_progress(
 
     def unfinished() -> Iterator[str]:
         for item in items:
-            if _key(item) not in ended:
+            if _key(item, client) not in ended:
                 yield item if isinstance(item, str) else client.token(item)
 
     with resumable(lambda: list(unfinished())), display() as show:
         _show_known(show, items)
-        for job in importbridge.wait_all(items, clients=[client], timeout=timeout, on_update=show):
-            ended[_key(job)] = job
+        for job in importbridge.wait_all(
+            items, clients=[client], timeout=timeout, on_update=show, token_key=client.token_key
+        ):
+            ended[_key(job, client)] = job
     return ended
 
 
@@ -82,7 +84,7 @@ def wait_many(
 
     watched = [item if looks_like_token(item) else client.get(item) for item in items]
     ended = wait_all_with_progress(client, watched, timeout=timeout)
-    return [ended[key] for key in dict.fromkeys(_key(item) for item in watched)]
+    return [ended[key] for key in dict.fromkeys(_key(item, client) for item in watched)]
 
 
 def report_timeout(error: PollTimeout, *, as_json: bool) -> int:
