@@ -71,6 +71,7 @@ def normalize(payload: Any) -> ImportJob:
     r.at_most(derived or "processed", processed, "total", total, what=derived and "results entries")
     if succeeded is not None and failed is not None:
         r.at_most("succeeded", succeeded + failed, "total", total, what="succeeded + failed")
+        r.at_most("succeeded", succeeded + failed, "processed", processed, what="succeeded + failed")
     state = settle_state(
         reported,
         succeeded=succeeded,

@@ -145,6 +145,13 @@ class PayloadReader:
             raise self.error(key, f"expected a non-negative integer, got {_clip(value)}")
         raise self.error(key, f"expected a non-negative integer, got {describe(value)}")
 
+    def row_number(self, key: str, *, required: bool = False) -> int | None:
+        """A row number: an integer from 1 (the contract numbers rows from 1, as people do)."""
+        value = self.count(key, required=required)
+        if value == 0:
+            raise self.error(key, "expected a row number from 1, got 0")
+        return value
+
     def integer(self, key: str, *, required: bool = False) -> int | None:
         """Any integer (negative allowed); booleans and floats are rejected."""
         value = self.data.get(key)
@@ -238,7 +245,7 @@ class PayloadReader:
             if 0.0 <= value <= 100.0:  # False for NaN
                 return float(value) / 100
         elif kind is str:
-            if value.isdigit() and value.isascii():  # the common "100", "42"
+            if value.isdigit() and value.isascii() and len(value) <= 3:  # the common "100", "42"
                 number: float = int(value)
             else:
                 text = value.strip()

@@ -402,3 +402,18 @@ def test_timestamps_never_raise_anything_else(value: float) -> None:
     except PayloadError:
         return
     assert parsed is not None and parsed.utcoffset() == timedelta(0)
+
+
+def test_a_percentage_of_thousands_of_digits_is_a_payload_error() -> None:
+    # int("9" * 5000) is a ValueError (Python's digit limit), not a percentage
+    fails(lambda: reader({"p": "9" * 5000}).percent("p"), "p", "is outside 0..100")
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1, 1), (7, 7), (None, None)])
+def test_row_numbers_start_at_one(value: int | None, expected: int | None) -> None:
+    assert reader({"n": value}).row_number("n") == expected
+
+
+def test_row_number_zero_is_a_payload_error() -> None:
+    fails(lambda: reader({"n": 0}).row_number("n"), "n", "expected a row number from 1, got 0")
+    fails(lambda: reader({"n": True}).row_number("n"), "n", "expected a non-negative integer")
