@@ -62,6 +62,7 @@ def normalize(payload: Any) -> ImportJob:
     if has_results:
         rows, rejected, updated = _rows(r, r.objects("results"))
         created = len(rows) - rejected - updated
+        r.at_most("results", created + updated, "succeeded", succeeded, what="landed results entries")
         if processed is None:
             processed, derived = len(rows), "results"
         if succeeded is None:

@@ -342,7 +342,8 @@ FIRST, LAST = -62135596800, 253402300799
 def test_unix_seconds_read_as_utc(seconds: int) -> None:
     parsed = reader({"at": seconds}).datetime("at", unit="s")
     assert parsed == EPOCH + timedelta(seconds=seconds)
-    assert parsed is not None and parsed.tzinfo is timezone.utc
+    assert parsed is not None
+    assert parsed.tzinfo is timezone.utc
     assert reader({"at": str(seconds)}).datetime("at", unit="s") == parsed
 
 
@@ -350,7 +351,8 @@ def test_unix_seconds_read_as_utc(seconds: int) -> None:
 def test_unix_milliseconds_read_exactly(millis: int) -> None:
     parsed = reader({"at": millis}).datetime("at", unit="ms")
     assert parsed == EPOCH + timedelta(milliseconds=millis)
-    assert parsed is not None and parsed.tzinfo is timezone.utc
+    assert parsed is not None
+    assert parsed.tzinfo is timezone.utc
     assert round((parsed - EPOCH).total_seconds() * 1000) == millis
 
 
@@ -401,7 +403,8 @@ def test_timestamps_never_raise_anything_else(value: float) -> None:
         parsed = reader({"at": value}).datetime("at", unit="ms")
     except PayloadError:
         return
-    assert parsed is not None and parsed.utcoffset() == timedelta(0)
+    assert parsed is not None
+    assert parsed.utcoffset() == timedelta(0)
 
 
 def test_a_percentage_of_thousands_of_digits_is_a_payload_error() -> None:

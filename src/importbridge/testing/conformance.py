@@ -185,7 +185,8 @@ def _check_tables(job: ImportJob) -> None:
         if table.error is not None:
             assert table.state is not JobState.COMPLETE, f"table {table.key!r} has an error, is complete"
         if job.state is JobState.COMPLETE:
-            assert table.error is None and table.state is JobState.COMPLETE, (
+            fine = table.error is None and table.state is JobState.COMPLETE
+            assert fine, (
                 f"job is complete but table {table.key!r} is {table.state} with error {table.error!r}"
             )
     if job.state.is_terminal and all(table.state is JobState.FAILED for table in job.tables):
