@@ -434,7 +434,9 @@ class ProviderConformance:
             jobs: dict[str, str] = {}
             for zone in _HOST_ZONES:
                 with _host_zone(zone):
-                    jobs[zone] = importbridge.to_json(provider.normalize(sample))
+                    job = self._outcome(sample, decoded=True)
+                assert job is not None, f"sample {_short(sample)} was rejected with TZ={zone}"
+                jobs[zone] = importbridge.to_json(job)
             assert len(set(jobs.values())) == 1, (
                 f"{provider.name}: sample {_short(sample)} normalizes differently with the host's "
                 f"time zone set to {' / '.join(_HOST_ZONES)} (local time: datetime.fromtimestamp "
