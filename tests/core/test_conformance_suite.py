@@ -30,6 +30,10 @@ from importbridge import (
 from importbridge.testing import ProviderConformance
 from importbridge.testing.conformance import ENV_FUZZ_EXAMPLES, check_contract_rules
 
+# The model refusing what a provider built fails the provider (with the model's own checks,
+# some faults are caught there first, whatever the model's error class).
+MODEL_REFUSED = "the model refused the job normalize built"
+
 WORDS = {"waiting": JobState.PENDING, "busy": JobState.RUNNING, "done": JobState.COMPLETE}
 
 
@@ -280,8 +284,7 @@ def test_a_careful_provider_passes_every_check(check: str) -> None:
         (LeaksKeyError(), "test_fuzz_dropped_keys", "KeyError"),
         (LeaksKeyError(), "test_fuzz_dropped_keys", "only PayloadError may escape"),
         (AcceptsBools(), "test_fuzz_wrong_numbers", "(a bool is not an integer)"),
-        (LetsTheModelComplain(), "test_fuzz_wrong_numbers", "InvalidField"),
-        (LetsTheModelComplain(), "test_fuzz_wrong_numbers", "the model refused the job normalize built"),
+        (LetsTheModelComplain(), "test_fuzz_wrong_numbers", MODEL_REFUSED),
         (Mutates(), "test_samples_are_not_mutated", "mutated"),
         (Mutates(), "test_fuzz_dropped_keys", "mutated the caller's payload"),
         (PassesUnknownWords(), "test_fuzz_unknown_status_words", "is not one of status_words"),
@@ -291,11 +294,15 @@ def test_a_careful_provider_passes_every_check(check: str) -> None:
         (NoSamples(), "test_samples_normalize", "returned no samples"),
         (InstanceName(), "test_name_is_valid_and_stable", "class attribute"),
         (TaintsItsName(), "test_samples_normalize", "job.provider is 'Careful'"),
-        (SkipsSettleState(), "test_samples_normalize", "the counts decide, not the word"),
-        (SkipsSettleState(), "test_fuzz_recounted", "the counts decide, not the word"),
+        (SkipsSettleState(), "test_samples_normalize", ("the counts decide, not the word", MODEL_REFUSED)),
+        (SkipsSettleState(), "test_fuzz_recounted", ("the counts decide, not the word", MODEL_REFUSED)),
         (InventsZeros(), "test_unknown_counts_stay_unknown", "succeeded: 1 -> 0"),
-        (NaiveLocalTime(), "test_samples_do_not_depend_on_the_host_time_zone", "datetime.fromtimestamp"),
-        (OverCounts(), "test_fuzz_recounted", "exceeds"),
+        (
+            NaiveLocalTime(),
+            "test_samples_do_not_depend_on_the_host_time_zone",
+            ("fromtimestamp", MODEL_REFUSED),
+        ),
+        (OverCounts(), "test_fuzz_recounted", ("exceeds", MODEL_REFUSED)),
         (CountsRowsFromZero(), "test_fuzz_recounted", "rows count from 1"),
         (LeavesATableRunning(), "test_samples_normalize", "table 'main' is running"),
         (ReadsNumbersFromText(), "test_fuzz_hostile_values", "only PayloadError may escape"),
@@ -304,9 +311,10 @@ def test_a_careful_provider_passes_every_check(check: str) -> None:
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Provider) else None,
 )
-def test_each_fault_fails_its_check(provider: Provider, check: str, says: str) -> None:
+def test_each_fault_fails_its_check(provider: Provider, check: str, says: str | tuple[str, ...]) -> None:
     # a generous budget: a failing check stops at its first failure, so it costs little
-    assert says in failure_text(getattr(suite_for(provider, examples=20_000), check))
+    said = failure_text(getattr(suite_for(provider, examples=20_000), check))
+    assert any(text in said for text in ((says,) if isinstance(says, str) else says)), said[-3000:]
 
 
 def test_a_missing_provider_is_reported() -> None:
