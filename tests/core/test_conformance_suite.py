@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
@@ -28,7 +28,7 @@ from importbridge import (
     settle_state,
 )
 from importbridge.testing import ProviderConformance
-from importbridge.testing.conformance import ENV_FUZZ_EXAMPLES, check_contract_rules
+from importbridge.testing.conformance import ENV_FUZZ_EXAMPLES, _model_refused, check_contract_rules
 
 # The model refusing what a provider built fails the provider (with the model's own checks,
 # some faults are caught there first, whatever the model's error class).
@@ -416,3 +416,19 @@ def test_a_subclass_with_its_own_shares_gets_the_new_checks_default_share() -> N
     suite = OldShares()
     assert suite._budget("dropped_keys") == 5000
     assert suite._budget("recounted") == ProviderConformance()._budget("recounted")
+
+
+def test_model_refusals_are_told_by_where_they_are_raised() -> None:
+    def rows() -> Iterator[RowResult]:
+        raise PayloadError("careful", "rows", "raised while the model builds the job")
+        yield  # pragma: no cover
+
+    with pytest.raises(PayloadError) as through_the_model:
+        ImportJob(provider="careful", state=JobState.RUNNING, provider_state="busy", rows=rows())
+    assert _model_refused(through_the_model.value)
+    with pytest.raises(ValueError, match="row") as by_the_model:
+        RowResult.of(-1, RowOutcome.FAILED)
+    assert _model_refused(by_the_model.value)
+    with pytest.raises(PayloadError) as by_the_adapter:
+        Careful().normalize({"status": "gone"})
+    assert not _model_refused(by_the_adapter.value)
