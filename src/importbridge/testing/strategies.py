@@ -445,8 +445,8 @@ def _nested(depth: int, leaf: Any) -> Any:
     return leaf
 
 
-# How deep the hostile values nest: what ``to_dict`` can take today under a test runner's stack
-# (deeper data in a job is issue 9's, to be bounded by the decoder with a PayloadError).
+# How deep the hostile values nest: what ``to_dict`` takes today under a test runner's stack
+# (data nested deeper, yet within what the decoder accepts, still crashes it: to be bounded).
 MAX_NESTING = 100
 
 
