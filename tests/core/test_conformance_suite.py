@@ -10,6 +10,7 @@ import json
 import traceback
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import attrs
@@ -246,6 +247,23 @@ class EncodesText(Careful):
         return job
 
 
+class DeclaresNoCapability(Careful):
+    capabilities = frozenset()
+
+
+class HasNoTerminalWord(Careful):
+    status_words = MappingProxyType({"waiting": JobState.PENDING, "busy": JobState.RUNNING})
+
+
+class TrustsTheKindOfRows(Careful):
+    """Counts ``rows`` with ``len()`` before checking it is an array."""
+
+    def normalize(self, payload: Any) -> ImportJob:
+        if isinstance(payload, dict) and payload.get("rows") is not None and len(payload["rows"]) > 1000:
+            raise PayloadError(self.name, "rows", "too many rows")
+        return super().normalize(payload)
+
+
 def suite_for(provider: Provider, examples: int = 400) -> ProviderConformance:
     class Suite(ProviderConformance):
         fuzz_examples: ClassVar[int] = examples
@@ -294,6 +312,9 @@ def test_a_careful_provider_passes_every_check(check: str) -> None:
         (NoSamples(), "test_samples_normalize", "returned no samples"),
         (InstanceName(), "test_name_is_valid_and_stable", "class attribute"),
         (TaintsItsName(), "test_samples_normalize", "job.provider is 'Careful'"),
+        (DeclaresNoCapability(), "test_declares_normalize_capability", "assert 'normalize' in frozenset()"),
+        (HasNoTerminalWord(), "test_status_words_map_to_job_states", "no status word is terminal"),
+        (TrustsTheKindOfRows(), "test_fuzz_replaced_values", "normalize raised TypeError"),
         (SkipsSettleState(), "test_samples_normalize", ("the counts decide, not the word", MODEL_REFUSED)),
         (SkipsSettleState(), "test_fuzz_recounted", ("the counts decide, not the word", MODEL_REFUSED)),
         (InventsZeros(), "test_unknown_counts_stay_unknown", "succeeded: 1 -> 0"),
