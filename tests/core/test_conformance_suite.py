@@ -44,6 +44,7 @@ class Careful(Provider):
 
     name = "careful"
     status_words = WORDS
+    first_line = 1
 
     def count(self, payload: dict[str, Any], key: str) -> int | None:
         value = payload.get(key)
@@ -69,7 +70,7 @@ class Careful(Provider):
             if not isinstance(row, dict):
                 raise PayloadError(self.name, f"rows[{index}]", "expected an object")
             line = row.get("n")
-            if isinstance(line, bool) or not isinstance(line, int) or line < 1:
+            if isinstance(line, bool) or not isinstance(line, int) or line < self.first_line:
                 raise PayloadError(self.name, f"rows[{index}].n", "expected a positive integer")
             results.append(RowResult(row=line, outcome=RowOutcome.FAILED, data=row.get("data")))
         return ImportJob(
@@ -208,17 +209,7 @@ class OverCounts(Careful):
 
 
 class CountsRowsFromZero(Careful):
-    """Takes line 0 (rows count from 1)."""
-
-    def normalize(self, payload: Any) -> ImportJob:
-        rows = payload.get("rows") if isinstance(payload, dict) else None
-        if isinstance(rows, list) and any(isinstance(row, dict) and row.get("n") == 0 for row in rows):
-            shifted = [
-                {**row, "n": 1} if isinstance(row, dict) and row.get("n") == 0 else row for row in rows
-            ]
-            job = super().normalize({**payload, "rows": shifted})
-            return attrs.evolve(job, rows=[attrs.evolve(row, row=0) for row in job.rows])
-        return super().normalize(payload)
+    first_line = 0  # takes line 0 (rows count from 1)
 
 
 class LeavesATableRunning(Careful):
