@@ -62,6 +62,7 @@ def normalize(payload: Any) -> ImportJob:
     if has_results:
         rows, rejected, updated = _rows(r, r.objects("results"))
         created = len(rows) - rejected - updated
+        r.at_most("results", created + updated, "succeeded", succeeded, what="landed results entries")
         if processed is None:
             processed, derived = len(rows), "results"
         if succeeded is None:
@@ -71,6 +72,7 @@ def normalize(payload: Any) -> ImportJob:
     r.at_most(derived or "processed", processed, "total", total, what=derived and "results entries")
     if succeeded is not None and failed is not None:
         r.at_most("succeeded", succeeded + failed, "total", total, what="succeeded + failed")
+        r.at_most("succeeded", succeeded + failed, "processed", processed, what="succeeded + failed")
     state = settle_state(
         reported,
         succeeded=succeeded,

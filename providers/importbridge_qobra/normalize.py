@@ -163,11 +163,11 @@ def _failed_lines(problem: PayloadReader, code: str | None, table: str | None) -
         number = line.get("line_number")
         details = line.get("details")
         if not (
-            (number is None or (type(number) is int and number >= 0))
+            (number is None or (type(number) is int and number >= 1))
             and (details is None or type(details) is str)
         ):
             entry = problem.item("parsing_error_details", index)
-            number, details = entry.count("line_number"), entry.string("details")
+            number, details = entry.row_number("line_number"), entry.string("details")
         error = errors.get(details)
         if error is None:
             error = errors[details] = JobError(code=code, message=details)

@@ -81,6 +81,7 @@ def normalize(payload: Any) -> ImportJob:
     r.at_most(name["processed"], processed, name["total"], total)
     if succeeded is not None and failed is not None:
         r.at_most("failedCount", succeeded + failed, name["total"], total, what=_LANDED_WORDS)
+        r.at_most("failedCount", succeeded + failed, name["processed"], processed, what=_LANDED_WORDS)
     state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is JobState.FAILED)
     rows = _failed_rows(r)
     r.at_most("failedRows", len(rows), "failedCount", failed, what="failedRows entries")
@@ -144,7 +145,7 @@ def _failed_rows(r: PayloadReader) -> tuple[RowResult, ...]:
         code = entry.get("errorCode")
         message = entry.get("errorMessage")
         if (
-            (number is None or (type(number) is int and number >= 0))
+            (number is None or (type(number) is int and number >= 1))
             and (code is None or type(code) is str)
             and (message is None or type(message) is str)
         ):
@@ -153,7 +154,7 @@ def _failed_rows(r: PayloadReader) -> tuple[RowResult, ...]:
                 error = errors[code, message] = JobError(code=code, message=message)
         else:
             item = r.item("failedRows", index)
-            number = item.count("rowNum")
+            number = item.row_number("rowNum")
             error = JobError(code=item.string("errorCode"), message=item.string("errorMessage"))
         append(make(number, _FAILED, None, error, entry.get("rawValue")))
     return tuple(rows)

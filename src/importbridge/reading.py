@@ -24,8 +24,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, TypeVar
 
 from .convert import parse_datetime
 from .errors import PayloadError
@@ -33,6 +33,11 @@ from .errors import PayloadError
 __all__ = ["PayloadReader"]
 
 V = TypeVar("V")
+
+# The units ``PayloadReader.datetime(key, unit=...)`` reads unix timestamps in.
+TimestampUnit = Literal["s", "ms"]
+_UNITS: dict[str, int] = {"s": 1_000_000, "ms": 1_000}  # microseconds per unit
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # ASCII digits only: Python's \d and float() also take e.g. Arabic-Indic and full-width digits
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -140,6 +145,13 @@ class PayloadReader:
             raise self.error(key, f"expected a non-negative integer, got {_clip(value)}")
         raise self.error(key, f"expected a non-negative integer, got {describe(value)}")
 
+    def row_number(self, key: str, *, required: bool = False) -> int | None:
+        """A row number: an integer from 1 (the contract numbers rows from 1, as people do)."""
+        value = self.count(key, required=required)
+        if value == 0:
+            raise self.error(key, "expected a row number from 1, got 0")
+        return value
+
     def integer(self, key: str, *, required: bool = False) -> int | None:
         """Any integer (negative allowed); booleans and floats are rejected."""
         value = self.data.get(key)
@@ -186,10 +198,21 @@ class PayloadReader:
             return None
         raise self.error(key, f"expected a boolean, got {describe(value)}")
 
-    def datetime(self, key: str, *, required: bool = False) -> datetime | None:
-        """An ISO-8601 date-time string as an aware UTC datetime; a naive one is taken as UTC."""
-        value = self.data.get(key)
-        if type(value) is str:
+    def datetime(
+        self, key: str, *, required: bool = False, unit: TimestampUnit | None = None
+    ) -> datetime | None:
+        """A date-time as an aware UTC datetime: an ISO-8601 string (a naive one is taken as UTC),
+        or, when ``unit`` is given, a unix timestamp in that unit.
+
+        ``unit="s"`` reads seconds since 1970-01-01T00:00:00Z, ``unit="ms"`` milliseconds; the
+        timestamp may be an integer, a number with a fraction or a plain decimal string
+        (``"1714557600"``). There is no guessing by magnitude: a provider documents its unit,
+        so the adapter names it. Without ``unit``, a number is an error. Never reach for
+        ``datetime.fromtimestamp``: without ``tz`` it gives the host's local time.
+        """
+        value: Any = self.data.get(key)
+        kind = type(value)
+        if kind is str and (unit is None or _NUMBER.fullmatch(value.strip()) is None):
             try:
                 return _parse_datetime(value)
             except (ValueError, OverflowError):
@@ -198,7 +221,14 @@ class PayloadReader:
             if required:
                 raise self._absent(key)
             return None
-        raise self.error(key, f"expected an ISO-8601 date-time string, got {describe(value)}")
+        if unit is not None and kind in (int, float, str):
+            try:
+                return _from_timestamp(value, unit)
+            except (ValueError, OverflowError):  # NaN, infinities, beyond the years 1..9999
+                reason = f"unix timestamp {_clip(value)} ({unit}) is not a date within the years 1..9999"
+                raise self.error(key, reason) from None
+        expected = "an ISO-8601 date-time string" + (f" or a unix timestamp in {unit}" if unit else "")
+        raise self.error(key, f"expected {expected}, got {describe(value)}")
 
     def percent(self, key: str, *, required: bool = False) -> float | None:
         """A percentage from 0 to 100 (integer, number or numeric string) as a fraction 0..1.
@@ -215,7 +245,7 @@ class PayloadReader:
             if 0.0 <= value <= 100.0:  # False for NaN
                 return float(value) / 100
         elif kind is str:
-            if value.isdigit() and value.isascii():  # the common "100", "42"
+            if value.isdigit() and value.isascii() and len(value) <= 3:  # the common "100", "42"
                 number: float = int(value)
             else:
                 text = value.strip()
@@ -319,6 +349,14 @@ class PayloadReader:
         if value is not None and bound is not None and value > bound:
             label = f"{what} ({value})" if what else str(value)
             raise self.error(key, f"{label} exceeds {bound_key} ({bound})")
+
+
+def _from_timestamp(value: float | str, unit: TimestampUnit) -> datetime:
+    """A unix timestamp (int, float or decimal string) in ``unit`` as an aware UTC datetime."""
+    scale = _UNITS[unit]  # a KeyError names the adapter's typo at once
+    # an integer exactly, however large; a fraction to the nearest microsecond
+    micros = value * scale if type(value) is int else round(float(value) * scale)
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 def _clip(value: object) -> str:

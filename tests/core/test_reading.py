@@ -329,3 +329,96 @@ def test_every_accessor_raises_only_payload_errors_and_never_mutates(
         except PayloadError as error:
             assert error.path.startswith("f")  # noqa: PT017 - any outcome but another exception
     assert payload == before
+
+
+# -- unix timestamps ------------------------------------------------------------------------------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# what datetime can hold, in whole seconds since the epoch
+FIRST, LAST = -62135596800, 253402300799
+
+
+@given(st.integers(min_value=FIRST, max_value=LAST))
+def test_unix_seconds_read_as_utc(seconds: int) -> None:
+    parsed = reader({"at": seconds}).datetime("at", unit="s")
+    assert parsed == EPOCH + timedelta(seconds=seconds)
+    assert parsed is not None
+    assert parsed.tzinfo is timezone.utc
+    assert reader({"at": str(seconds)}).datetime("at", unit="s") == parsed
+
+
+@given(st.integers(min_value=FIRST * 1000, max_value=LAST * 1000 + 999))
+def test_unix_milliseconds_read_exactly(millis: int) -> None:
+    parsed = reader({"at": millis}).datetime("at", unit="ms")
+    assert parsed == EPOCH + timedelta(milliseconds=millis)
+    assert parsed is not None
+    assert parsed.tzinfo is timezone.utc
+    assert round((parsed - EPOCH).total_seconds() * 1000) == millis
+
+
+@given(st.floats(min_value=-1e10, max_value=1e10, allow_nan=False))
+def test_fractional_seconds_read_to_the_microsecond(seconds: float) -> None:
+    parsed = reader({"at": seconds}).datetime("at", unit="s")
+    assert parsed is not None
+    assert abs((parsed - EPOCH).total_seconds() - seconds) <= 1e-6 + abs(seconds) * 1e-15
+
+
+@given(ibst.datetimes())
+def test_timestamps_and_iso_8601_agree(moment: datetime) -> None:
+    text = moment.isoformat()
+    shown = datetime.fromisoformat(text)  # fixed offset: no DST gaps or folds
+    aware = shown.replace(tzinfo=timezone.utc) if shown.tzinfo is None else shown
+    assert reader({"at": text}).datetime("at", unit="ms") == aware  # ISO text still reads
+    millis = (aware - EPOCH) // timedelta(milliseconds=1)
+    from_millis = reader({"at": millis}).datetime("at", unit="ms")
+    assert from_millis == aware - timedelta(microseconds=aware.microsecond % 1000)
+
+
+def test_the_unit_is_never_guessed() -> None:
+    seconds = reader({"at": 1714557600}).datetime("at", unit="s")
+    millis = reader({"at": 1714557600}).datetime("at", unit="ms")
+    assert seconds == datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
+    assert millis == datetime(1970, 1, 20, 20, 15, 57, 600000, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "value", [LAST + 1, FIRST - 1, 2**70, -(2**70), math.inf, -math.inf, math.nan, "1e400", "99" * 200]
+)
+def test_timestamps_out_of_range_are_payload_errors(value: object) -> None:
+    fails(lambda: reader({"at": value}).datetime("at", unit="s"), "at", "is not a date within the years")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        *[(value, "or a unix timestamp in ms, got") for value in (True, False, [1], {"s": 1})],
+        *[(text, "does not parse as ISO-8601") for text in ("NaN", "soon", "0x10", "1_000")],
+    ],
+)
+def test_timestamps_of_the_wrong_kind(value: object, reason: str) -> None:
+    fails(lambda: reader({"at": value}).datetime("at", unit="ms"), "at", reason)
+
+
+@given(st.integers() | st.floats())
+def test_timestamps_never_raise_anything_else(value: float) -> None:
+    try:
+        parsed = reader({"at": value}).datetime("at", unit="ms")
+    except PayloadError:
+        return
+    assert parsed is not None
+    assert parsed.utcoffset() == timedelta(0)
+
+
+def test_a_percentage_of_thousands_of_digits_is_a_payload_error() -> None:
+    # int("9" * 5000) is a ValueError (Python's digit limit), not a percentage
+    fails(lambda: reader({"p": "9" * 5000}).percent("p"), "p", "is outside 0..100")
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1, 1), (7, 7), (None, None)])
+def test_row_numbers_start_at_one(value: int | None, expected: int | None) -> None:
+    assert reader({"n": value}).row_number("n") == expected
+
+
+def test_row_number_zero_is_a_payload_error() -> None:
+    fails(lambda: reader({"n": 0}).row_number("n"), "n", "expected a row number from 1, got 0")
+    fails(lambda: reader({"n": True}).row_number("n"), "n", "expected a non-negative integer")

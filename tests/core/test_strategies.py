@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from datetime import timezone
 from typing import Any
 
-from hypothesis import given
+import pytest
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from importbridge import ImportJob
+from importbridge.jsontext import JSONTextError, loads
 from importbridge.provider import NAME_PATTERN
 from importbridge.testing import strategies as ibst
 
@@ -125,3 +128,69 @@ def test_breakers_of_a_scalar_have_nothing_to_break() -> None:
 def test_datetimes_cover_naive_and_aware(data: st.DataObject) -> None:
     value = data.draw(ibst.datetimes())
     assert value.tzinfo is None or value.utcoffset() is not None
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+@given(ibst.recounted(PAYLOAD))
+def test_recounted_changes_only_integers_to_small_non_negative_ones(payload: Any) -> None:
+    assert PAYLOAD == ORIGINAL
+    paths = ibst.integer_paths(ORIGINAL)
+    assert ibst.without_keys(payload, paths) == ibst.without_keys(ORIGINAL, paths)  # the rest as it was
+    assert ibst.integer_paths(payload) == paths
+    for path in paths:
+        new, old = payload, ORIGINAL
+        for step in path:
+            new, old = new[step], old[step]
+        assert 0 <= new <= max(3, 2 * old)
+
+
+@given(ibst.hostile_values(PAYLOAD))
+def test_hostile_values_replace_one_node_within_reach(payload: Any) -> None:
+    assert PAYLOAD == ORIGINAL
+    assert _depth(payload) <= _depth(ORIGINAL) + ibst.MAX_NESTING + 1
+    json.dumps(payload)  # within what json can encode (NaN as Python writes it)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        lambda text: text == "NaN",
+        lambda text: text == "1e400",
+        lambda text: len(text) > 4300 and text.isdigit(),  # beyond int()'s digit limit
+        lambda text: any(0xD800 <= ord(char) <= 0xDFFF for char in text),  # a lone surrogate
+    ],
+)
+def test_hostile_texts_include_the_classics(wanted: Callable[[str], bool]) -> None:
+    assert wanted(find(ibst.hostile_texts(), wanted, settings=settings(database=None)))
+
+
+@given(ibst.hostile_json_text(PAYLOAD))
+def test_hostile_json_text_is_refused_exactly_when_it_says(case: tuple[bool, str]) -> None:
+    refused, text = case
+    assert PAYLOAD == ORIGINAL
+    try:
+        value = loads(text)
+    except JSONTextError:
+        assert refused, f"refused: {text[:200]}"
+        return
+    assert not refused, f"accepted: {text[:200]}"
+    assert _depth(value) <= _depth(ORIGINAL) + ibst.MAX_NESTING + 1
+
+
+def test_optional_integer_keys_are_those_whose_removal_is_accepted() -> None:
+    def accepts(payload: Any) -> bool:
+        return "total" in payload["counts"]  # "total" is required, the rest is optional
+
+    optional = ibst.optional_integer_keys(PAYLOAD, accepts)
+    assert optional == [("counts", "ok"), ("rows", 0, "n"), ("rows", 1, "n")]
+    stripped = ibst.without_keys(PAYLOAD, [("counts", "ok"), ("rows", 0, "n")])
+    assert stripped["counts"] == {"total": 5, "flag": True}
+    assert stripped["rows"][0] == {"data": {"email": "a@b"}}
+    assert PAYLOAD == ORIGINAL

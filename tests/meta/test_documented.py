@@ -88,3 +88,21 @@ def test_every_exit_code_is_documented() -> None:
 def test_every_error_is_in_the_error_reference(error: str) -> None:
     text = (DOCS / "errors.md").read_text(encoding="utf-8")
     assert f"| `{error}` |" in text, f"docs/errors.md has no row for {error}"
+
+
+def test_ci_fuzzes_every_built_in_provider_with_ten_thousand_payloads() -> None:
+    # issue 9: the payload fuzzer runs in CI with at least 10,000 examples per provider
+    from importbridge.testing.conformance import ENV_FUZZ_EXAMPLES, ProviderConformance
+
+    assert ENV_FUZZ_EXAMPLES not in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ProviderConformance.fuzz_examples >= 10_000
+    suites = sorted((TESTS / "providers").glob("*/test_conformance.py"))
+    folders = (TESTS / "providers").iterdir()
+    providers = sorted(path.name for path in folders if (path / "__init__.py").is_file())
+    assert providers
+    assert [path.parent.name for path in suites] == providers, "a provider without the conformance suite"
+    for path in suites:
+        text = path.read_text(encoding="utf-8")
+        assert "(ProviderConformance)" in text
+        assert "fuzz_examples" not in text, f"{path} lowers its budget"
+        assert "fuzz_shares" not in text, f"{path} lowers its budget"

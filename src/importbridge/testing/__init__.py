@@ -2,6 +2,7 @@
 
 ``from importbridge.testing import ProviderConformance`` and subclass it in a test module with
 ``provider = MyProvider()``; pytest then runs every conformance check against your provider.
+``check_contract_rules(job, status_words)`` asserts the contract's rules on one job.
 ``importbridge.testing.strategies`` holds the hypothesis strategies the suite uses.
 
 Names load on first use: pytest loads ``importbridge.testing.pytest_plugin`` in every session,
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import strategies
-    from .conformance import ProviderConformance
+    from .conformance import ProviderConformance, check_contract_rules
 
-__all__ = ["ProviderConformance", "strategies"]
+__all__ = ["ProviderConformance", "check_contract_rules", "strategies"]
 
 # public name -> (module, attribute of it; None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "ProviderConformance": (".conformance", "ProviderConformance"),
+    "check_contract_rules": (".conformance", "check_contract_rules"),
     "strategies": (".strategies", None),
 }
 

@@ -9,20 +9,41 @@ Subclass ``ProviderConformance`` in a test module and name the provider::
         provider = AcmeProvider()
 
 pytest then collects every ``test_*`` method below. The samples come from
-``provider.sample_payloads()``; the fuzzing derives broken payloads from them with hypothesis
-and checks that ``normalize`` answers each with a valid job or a ``PayloadError`` naming the
-provider, never anything else, and never touches the caller's payload.
+``provider.sample_payloads()``; the fuzzing derives broken and recounted payloads from them
+with hypothesis and checks that ``normalize`` answers each with a ``PayloadError`` naming the
+provider or with a job that keeps the contract's rules, never anything else, and never touches
+the caller's payload. The rules, checked on every job (``check_contract_rules``):
+
+- ``provider_state`` is one of ``provider.status_words``; a non-terminal word gives its state,
+  a terminal word a terminal state;
+- a terminal state is one ``settle_state`` gives for the job's counts and error (a count the
+  job leaves unknown may be anything; a word that means failed counts as a job-level error);
+- counts are consistent where known (succeeded + failed <= processed <= total; created +
+  updated + duplicates + skipped <= succeeded); progress is within 0..1;
+- timestamps are aware and in UTC; rows are numbered from 1;
+- tables agree with the job: a finished job has no unfinished table, a complete job no failed
+  one, a job whose every table failed failed, and a row's ``table`` names one of its tables.
+
+Beyond single jobs: a count the payload does not carry is None (every optional integer field
+deleted, no count of the job may change to another value), a job does not depend on the host's
+time zone (``datetime.fromtimestamp`` without ``tz``), and the model refusing the job the
+provider built is the provider's failure, even when the model's error is a ``PayloadError``.
 
 ``fuzz_examples`` (default 10,000, or the ``IMPORTBRIDGE_FUZZ_EXAMPLES`` environment variable)
-is the total number of fuzz examples, shared among the fuzz checks by ``fuzz_shares``.
+is the total number of fuzz examples, shared among the fuzz checks by ``fuzz_shares`` (a
+subclass that sets its own ``fuzz_shares`` without the newer checks gets the default share
+for those).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
@@ -30,12 +51,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import importbridge
-from importbridge import Capability, ImportJob, JobState, PayloadError, Provider, UnknownProviderError
+from importbridge import (
+    Capability,
+    ImportJob,
+    JobState,
+    PayloadError,
+    Provider,
+    UnknownProviderError,
+    settle_state,
+)
 from importbridge.provider import NAME_PATTERN
 
 from . import strategies as ibst
 
-__all__ = ["ProviderConformance"]
+__all__ = ["ProviderConformance", "check_contract_rules"]
 
 ENV_FUZZ_EXAMPLES = "IMPORTBRIDGE_FUZZ_EXAMPLES"
 
@@ -68,20 +97,169 @@ def _without_row_data(job: ImportJob) -> dict[str, Any]:
     return result
 
 
+_COUNTS = ("total", "processed", "succeeded", "failed", "created", "updated", "duplicates", "skipped")
+_TIMESTAMPS = ("created_at", "started_at", "finished_at", "updated_at", "expires_at")
+_ZERO = timedelta(0)
+# Host time zones the samples are normalized under (POSIX TZ strings: no tz database needed).
+_HOST_ZONES = ("UTC0", "<+0530>-5:30", "<-0700>7")
+_MODEL_MODULE = ImportJob.__module__
+_MODEL_INIT = "<importbridge fast __init__"  # the file name of the model's compiled __init__s
+
+
+def _known(value: int | None) -> tuple[int, ...]:
+    """The values a count may have: itself, or any (0 or some) when unknown."""
+    return (0, 1) if value is None else (value,)
+
+
+def _settled(job: ImportJob, word: JobState) -> set[JobState]:
+    """The terminal states ``settle_state`` can give for what the job knows."""
+    reported = {job.state} | ({word} if word.is_terminal else set())
+    errors = {job.error is not None} | ({True} if word is JobState.FAILED else set())
+    return {
+        settle_state(state, succeeded=succeeded, failed=failed, job_error=error)
+        for state in reported
+        for succeeded in _known(job.succeeded)
+        for failed in _known(job.failed)
+        for error in errors
+    }
+
+
+def _at_most(job: ImportJob, parts: tuple[str, ...], whole: str) -> None:
+    """The known ``parts`` add up to no more than ``whole`` (unknown parts are at least 0)."""
+    known = [name for name in parts if getattr(job, name) is not None]
+    bound = getattr(job, whole)
+    if bound is None or not known:
+        return
+    total = sum(getattr(job, name) for name in known)
+    assert total <= bound, f"{' + '.join(known)} ({total}) exceeds {whole} ({bound})"
+
+
+def check_contract_rules(job: ImportJob, status_words: Mapping[str, JobState]) -> None:
+    """Assert the contract's rules on one job (see the module docstring); ``AssertionError`` if not.
+
+    Holds on its own: it does not rely on the model having refused anything.
+    """
+    assert job.provider_state in status_words, (
+        f"job.provider_state {job.provider_state!r} is not one of status_words {sorted(status_words)}"
+    )
+    word = status_words[job.provider_state]
+    if word.is_terminal:
+        assert job.state.is_terminal, f"{job.provider_state!r} is terminal but job.state is {job.state}"
+    else:
+        assert job.state is word, f"{job.provider_state!r} means {word} but job.state is {job.state}"
+    if job.state.is_terminal:
+        settled = _settled(job, word)
+        assert job.state in settled, (
+            f"job.state is {job.state}, but settle_state gives {' or '.join(sorted(settled))} for "
+            f"succeeded={job.succeeded}, failed={job.failed}, error={job.error!r} "
+            f"(word {job.provider_state!r}): the counts decide, not the word"
+        )
+    for name in _COUNTS:
+        value = getattr(job, name)
+        assert value is None or (type(value) is int and value >= 0), f"job.{name} is {value!r}"
+    _at_most(job, ("succeeded", "failed"), "processed")
+    _at_most(job, ("succeeded", "failed"), "total")
+    _at_most(job, ("processed",), "total")
+    _at_most(job, ("created", "updated", "duplicates", "skipped"), "succeeded")
+    assert job.progress is None or 0.0 <= job.progress <= 1.0, f"job.progress is {job.progress!r}"
+    for name in _TIMESTAMPS:
+        moment = getattr(job, name)
+        assert moment is None or (isinstance(moment, datetime) and moment.utcoffset() == _ZERO), (
+            f"job.{name} is {moment!r}, not an aware UTC datetime"
+        )
+    for row in job.rows:
+        assert row.row is None or row.row >= 1, f"a row is numbered {row.row} (rows count from 1)"
+    _check_tables(job)
+
+
+def _check_tables(job: ImportJob) -> None:
+    if not job.tables:
+        return
+    keys = {table.key for table in job.tables}
+    for row in job.rows:
+        assert row.table is None or row.table in keys, (
+            f"row {row.row} names table {row.table!r}, not in {keys}"
+        )
+    for table in job.tables:
+        if job.state.is_terminal:
+            assert table.state.is_terminal, f"job is {job.state} but table {table.key!r} is {table.state}"
+        if table.error is not None:
+            assert table.state is not JobState.COMPLETE, f"table {table.key!r} has an error, is complete"
+        if job.state is JobState.COMPLETE:
+            fine = table.error is None and table.state is JobState.COMPLETE
+            assert fine, (
+                f"job is complete but table {table.key!r} is {table.state} with error {table.error!r}"
+            )
+    if job.state.is_terminal and all(table.state is JobState.FAILED for table in job.tables):
+        assert job.state is JobState.FAILED, f"every table failed but the job is {job.state}"
+
+
+def _model_refused(error: BaseException) -> bool:
+    """Whether ``error`` was raised by the model rejecting a job (or part) the provider built:
+    its class or a frame it passed through is the model's (its module, or the fast
+    ``__init__`` compiled for its classes)."""
+    if type(error).__module__ == _MODEL_MODULE:
+        return True
+    tb = error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals.get("__name__") == _MODEL_MODULE or frame.f_code.co_filename.startswith(
+            _MODEL_INIT
+        ):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _changed_counts(before: ImportJob, after: ImportJob) -> list[str]:
+    """Counts of ``after`` that are known but differ from ``before`` (tables by position)."""
+    changed = [
+        f"{name}: {getattr(before, name)!r} -> {getattr(after, name)!r}"
+        for name in _COUNTS
+        if getattr(after, name) is not None and getattr(after, name) != getattr(before, name)
+    ]
+    if len(before.tables) == len(after.tables):
+        changed += [
+            f"tables[{index}].records: {old.records!r} -> {new.records!r}"
+            for index, (old, new) in enumerate(zip(before.tables, after.tables, strict=True))
+            if new.records is not None and new.records != old.records
+        ]
+    return changed
+
+
+@contextlib.contextmanager
+def _host_zone(zone: str) -> Iterator[None]:
+    """Run with the process's local time zone set to ``zone`` (POSIX), then restore it."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
 class ProviderConformance:
     """Base class of a provider's conformance tests: set ``provider`` in a ``Test...`` subclass."""
 
     provider: ClassVar[Provider]
     fuzz_examples: ClassVar[int] = 10_000
     fuzz_shares: ClassVar[Mapping[str, float]] = {
-        "dropped_keys": 0.15,
-        "replaced_values": 0.25,
-        "wrong_numbers": 0.20,
-        "unknown_status_words": 0.10,
-        "extra_fields": 0.10,
-        "non_objects": 0.05,
-        "invalid_utf8": 0.05,
-        "truncated_json": 0.10,
+        "dropped_keys": 0.12,
+        "replaced_values": 0.15,
+        "wrong_numbers": 0.15,
+        "recounted": 0.15,
+        "hostile_values": 0.10,
+        "hostile_json_text": 0.08,
+        "unknown_status_words": 0.08,
+        "extra_fields": 0.07,
+        "non_objects": 0.03,
+        "invalid_utf8": 0.03,
+        "truncated_json": 0.04,
     }
 
     # -- helpers ------------------------------------------------------------------------------
@@ -102,7 +280,8 @@ class ProviderConformance:
 
     def _budget(self, check: str) -> int:
         total = int(os.environ.get(ENV_FUZZ_EXAMPLES) or self.fuzz_examples)
-        return max(1, round(total * self.fuzz_shares[check]))
+        share = self.fuzz_shares.get(check, ProviderConformance.fuzz_shares[check])
+        return max(1, round(total * share))
 
     def _fuzz(self, check: str, strategy: st.SearchStrategy[Any], test: Callable[[Any], object]) -> None:
         @settings(
@@ -148,17 +327,10 @@ class ProviderConformance:
         assert job.provider == provider.name, (
             f"job.provider is {job.provider!r}, expected {provider.name!r} (payload {_short(payload)})"
         )
-        assert job.provider_state in provider.status_words, (
-            f"job.provider_state {job.provider_state!r} is not one of status_words "
-            f"{sorted(provider.status_words)} (payload {_short(payload)})"
-        )
-        word_state = provider.status_words[job.provider_state]
-        if word_state.is_terminal:
-            assert job.state.is_terminal, f"{job.provider_state!r} is terminal but job.state is {job.state}"
-        else:
-            assert job.state is word_state, (
-                f"{job.provider_state!r} means {word_state} but job.state is {job.state}"
-            )
+        try:
+            check_contract_rules(job, provider.status_words)
+        except AssertionError as error:
+            raise AssertionError(f"{provider.name}: {error} (payload {_short(payload)})") from None
         data = importbridge.to_dict(job)
         json.dumps(_without_row_data(job), allow_nan=False)  # strict JSON outside the raw rows
         if _is_strict_json(data):
@@ -175,14 +347,20 @@ class ProviderConformance:
         before = _snapshot(payload) if not isinstance(payload, (str, bytes)) else None
         try:
             job = provider.normalize(payload) if decoded else importbridge.normalize(provider, payload)
-        except PayloadError as error:
+        except Exception as error:
+            if _model_refused(error):
+                raise AssertionError(
+                    f"{provider.name}: the model refused the job normalize built: "
+                    f"{type(error).__name__}: {error} (the adapter must check what it reads and "
+                    f"raise its own PayloadError) for payload {_short(payload)}"
+                ) from error
+            if not isinstance(error, PayloadError):
+                raise AssertionError(
+                    f"{provider.name}: normalize raised {type(error).__name__}: {error} "
+                    f"(only PayloadError may escape) for payload {_short(payload)}"
+                ) from error
             self._check_error(error, payload)
             job = None
-        except Exception as error:
-            raise AssertionError(
-                f"{provider.name}: normalize raised {type(error).__name__}: {error} "
-                f"(only PayloadError may escape) for payload {_short(payload)}"
-            ) from error
         if before is not None:
             assert _snapshot(payload) == before, f"normalize mutated the caller's payload {_short(payload)}"
         if job is not None:
@@ -252,6 +430,47 @@ class ProviderConformance:
         missing = sorted(set(provider.status_words) - seen)
         assert not missing, f"no sample payload has status word(s) {missing}"
 
+    def test_samples_do_not_depend_on_the_host_time_zone(self) -> None:
+        """Each sample gives the same job whatever the host's local time zone (a naive
+        ``datetime.fromtimestamp(x)`` is local time: right only on hosts set to UTC)."""
+        if not hasattr(time, "tzset"):
+            pytest.skip("time.tzset() is not available on this platform")
+        provider = self._adapter()
+        for sample in self._samples():
+            jobs: dict[str, str] = {}
+            for zone in _HOST_ZONES:
+                with _host_zone(zone):
+                    job = self._outcome(sample, decoded=True)
+                assert job is not None, f"sample {_short(sample)} was rejected with TZ={zone}"
+                jobs[zone] = importbridge.to_json(job)
+            assert len(set(jobs.values())) == 1, (
+                f"{provider.name}: sample {_short(sample)} normalizes differently with the host's "
+                f"time zone set to {' / '.join(_HOST_ZONES)} (local time: datetime.fromtimestamp "
+                f"without tz=timezone.utc? use PayloadReader.datetime(key, unit=...))"
+            )
+
+    def test_unknown_counts_stay_unknown(self) -> None:
+        """A count the payload does not carry is None, not 0: with every integer field the
+        provider can do without deleted from a sample, no count of the job may take another
+        value (it may stay, derived from what is left per the provider's rulings, or go None)."""
+        provider = self._adapter()
+
+        def accepts(payload: Any) -> bool:
+            return self._outcome(payload, decoded=True) is not None
+
+        for sample in self._samples():
+            optional = ibst.optional_integer_keys(sample, accepts)
+            stripped = ibst.without_keys(sample, optional)
+            after = self._outcome(stripped, decoded=True) if optional else None
+            if after is None:
+                continue  # nothing to delete, or not all of it at once
+            changed = _changed_counts(provider.normalize(sample), after)
+            assert not changed, (
+                f"{provider.name}: without its integer fields {[list(path) for path in optional]}, "
+                f"sample {_short(sample)} still gives counts {changed}: a count the payload does "
+                "not carry must be None (unknown is not zero)"
+            )
+
     # -- fuzzing ------------------------------------------------------------------------------
 
     def test_fuzz_dropped_keys(self) -> None:
@@ -266,7 +485,7 @@ class ProviderConformance:
         """Bools, floats, negative and huge numbers, numeric strings where an integer was.
 
         A bool is never an integer: if the job read from ``true`` equals the job read from ``1``
-        at a place whose value matters (``1`` and ``8`` give different jobs), the bool was taken
+        at a place whose value matters (``0`` or ``8`` gives another job), the bool was taken
         for a number.
         """
         samples = self._samples()
@@ -284,14 +503,44 @@ class ProviderConformance:
 
     def _check_bool_is_not_a_number(self, sample: Any, path: ibst.Path, new: bool, job: ImportJob) -> None:
         as_number = self._outcome(ibst.replace_at(sample, path, int(new)), decoded=True)
-        other = self._outcome(ibst.replace_at(sample, path, int(new) + 7), decoded=True)
-        if as_number is None or other is None:
+        if as_number is None:
             return
-        matters = importbridge.to_json(as_number) != importbridge.to_json(other)
-        assert not (matters and importbridge.to_json(job) == importbridge.to_json(as_number)), (
+        others = (self._outcome(ibst.replace_at(sample, path, n), decoded=True) for n in (1 - new, new + 7))
+        shown = importbridge.to_json(as_number)
+        matters = any(other is not None and importbridge.to_json(other) != shown for other in others)
+        assert not (matters and importbridge.to_json(job) == shown), (
             f"{self._adapter().name}: took {new!r} for the integer {int(new)} at {list(path)}"
             f" (a bool is not an integer) in {_short(ibst.replace_at(sample, path, new))}"
         )
+
+    def test_fuzz_recounted(self) -> None:
+        """Plausible payloads with other counts: every rule holds, above all that the counts
+        decide a terminal state (``settle_state``), not the provider's word."""
+        self._fuzz(
+            "recounted", self._eligible(ibst.recounted, "integers"), lambda p: self._outcome(p, decoded=True)
+        )
+
+    def test_fuzz_hostile_values(self) -> None:
+        """NaN, infinities and huge numbers (as numbers and as text), lone surrogates, deep
+        nesting: a job or a PayloadError, nothing else."""
+        self._fuzz(
+            "hostile_values",
+            self._eligible(ibst.hostile_values, "fields"),
+            lambda payload: self._outcome(payload, decoded=True),
+        )
+
+    def test_fuzz_hostile_json_text(self) -> None:
+        """JSON text with NaN, Infinity, 1e400 or nesting 5,000+ deep is refused; nesting
+        within reach and lone-surrogate escapes give a job or a PayloadError."""
+
+        def check(case: tuple[bool, str]) -> None:
+            refused, text = case
+            if refused:
+                self._rejects(text)
+            else:
+                self._outcome(text)
+
+        self._fuzz("hostile_json_text", self._eligible(ibst.hostile_json_text, "fields"), check)
 
     def test_fuzz_unknown_status_words(self) -> None:
         """An unknown word where the status word was is a PayloadError, wherever the word sits."""

@@ -7,15 +7,17 @@ Two families, both public so plugin authors can reuse them in their own tests:
   round-trip properties of anything that stores or sends jobs.
 - ``dropped_keys(payload)``, ``replaced_values(payload)``, ``wrong_numbers(payload)``,
   ``extra_fields(payload)``, ``unknown_status_words(payload, words)``, ``non_objects()``,
-  ``invalid_utf8(payload)`` and ``truncated_json(payload)`` derive *bad* payloads from a good one,
-  for the conformance suite's fuzzing. They never touch the payload they are given.
+  ``hostile_values(payload)``, ``hostile_json_text(payload)``, ``invalid_utf8(payload)`` and
+  ``truncated_json(payload)`` derive *bad* payloads from a good one, and ``recounted(payload)``
+  plausible ones with other counts, for the conformance suite's fuzzing. They never touch the
+  payload they are given.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -25,10 +27,15 @@ from importbridge import ImportJob, JobError, JobState, RowOutcome, RowResult, T
 
 __all__ = [
     "EXTRA_KEY_PREFIX",
+    "MAX_NESTING",
+    "NOT_JSON_TOKENS",
     "Path",
     "datetimes",
     "dropped_keys",
     "extra_fields",
+    "hostile_json_text",
+    "hostile_texts",
+    "hostile_values",
     "import_jobs",
     "integer_paths",
     "invalid_utf8",
@@ -36,7 +43,9 @@ __all__ = [
     "json_values",
     "non_objects",
     "number_swaps",
+    "optional_integer_keys",
     "provider_names",
+    "recounted",
     "replace_at",
     "replace_word_everywhere",
     "replaced_values",
@@ -44,6 +53,7 @@ __all__ = [
     "table_imports",
     "truncated_json",
     "unknown_status_words",
+    "without_keys",
     "wrong_number_swaps",
     "wrong_numbers",
     "wrong_values",
@@ -375,3 +385,109 @@ def truncated_json(payload: dict[str, Any] | list[Any]) -> st.SearchStrategy[str
     text = json.dumps(payload)
     prefixes = st.integers(min_value=0, max_value=len(text) - 1).map(lambda end: text[:end])
     return prefixes | prefixes.map(lambda prefix: prefix.encode("utf-8"))
+
+
+def recounted(payload: Any) -> st.SearchStrategy[Any]:
+    """``payload`` with some of its integer leaves set to other small non-negative integers.
+
+    Plausible payloads with other counts (a finished job with some rows rejected, ...), where
+    the contract's rules about counts and terminal states can be seen to hold or not.
+    """
+    paths = integer_paths(payload)
+    if not paths:
+        return st.nothing()
+
+    def other(number: int) -> st.SearchStrategy[int | None]:
+        return st.none() | st.integers(min_value=0, max_value=max(3, 2 * number))
+
+    def apply(values: tuple[int | None, ...]) -> Any:
+        result = copy.deepcopy(payload)
+        for path, value in zip(paths, values, strict=True):
+            if value is not None:
+                _parent(result, path)[path[-1]] = value
+        return result
+
+    return st.tuples(*(other(_get(payload, path)) for path in paths)).map(apply)
+
+
+def without_keys(payload: Any, paths: Collection[Path]) -> Any:
+    """A deep copy of ``payload`` without the object keys at ``paths``."""
+    return _without(payload, paths)
+
+
+def optional_integer_keys(payload: Any, accepts: Callable[[Any], bool]) -> list[Path]:
+    """The object keys holding an integer whose removal alone ``accepts`` still takes."""
+    paths = [path for path in integer_paths(payload) if isinstance(_parent(payload, path), dict)]
+    return [path for path in paths if accepts(_without(payload, [path]))]
+
+
+# Numbers as text that a careless ``float(...)`` / ``int(...)`` reads as inf, NaN or worse.
+_NUMERIC_TEXTS = (
+    "NaN", "nan", "Infinity", "-Infinity", "inf", "1e400", "-1e400", "1e-400", "-0", "0x1F",
+    "1_000", " 7 ", "\u0667", "\uff17", "1" + "0" * 400, "9" * 5000, "1.5", "-1", "",
+)  # fmt: skip
+_LONE_SURROGATES = ("\ud800", "\udfff", "a\udc80b", "\ud83d")
+
+
+def hostile_texts() -> st.SearchStrategy[str]:
+    """Strings a provider's payload can carry that trip careless code: numbers as text that are
+    NaN, infinite or enormous, non-ASCII digits, and lone surrogates (valid JSON escapes that
+    are not Unicode)."""
+    numeric = st.sampled_from(_NUMERIC_TEXTS)
+    lone = st.sampled_from(_LONE_SURROGATES)
+    mixed = st.builds(lambda a, b, c: a + b + c, st.text(max_size=5), lone, st.text(max_size=5))
+    return numeric | lone | mixed
+
+
+def _nested(depth: int, leaf: Any) -> Any:
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+# How deep the hostile values nest: what ``to_dict`` takes today under a test runner's stack
+# (data nested deeper, yet within what the decoder accepts, still crashes it: to be bounded).
+MAX_NESTING = 100
+
+
+def hostile_values(payload: Any) -> st.SearchStrategy[Any]:
+    """``payload`` with one node replaced by a hostile text, a huge or non-finite number, or
+    a value nested up to ``MAX_NESTING`` deep."""
+    paths = list(_paths(payload))
+    if not paths:
+        return st.nothing()
+    values = st.one_of(
+        hostile_texts(),
+        st.sampled_from([float("nan"), float("inf"), float("-inf"), 1e308, 2**64, -(2**63), 10**400]),
+        st.builds(_nested, st.integers(1, MAX_NESTING), st.sampled_from([0, "x", {}, None])),
+        st.builds(lambda depth: _nested(depth, {"k": _nested(depth, 1)}), st.integers(1, MAX_NESTING // 2)),
+    )
+    return st.builds(lambda path, new: _with(payload, path, new), st.sampled_from(paths), values)
+
+
+_MARK = "\x00importbridge-hostile\x00"
+# Tokens Python's json reads though JSON has no such value: a strict decoder must refuse them.
+NOT_JSON_TOKENS = ("NaN", "Infinity", "-Infinity", "1e400", "-1e999", "1" + "0" * 400 + ".0e999")
+
+
+def hostile_json_text(payload: Any) -> st.SearchStrategy[tuple[bool, str]]:
+    """(must be refused, text): ``payload``'s JSON text with one node spelled hostilely.
+
+    Refused: NaN and infinities (``NOT_JSON_TOKENS``), and nesting 5,000 to 100,000 deep.
+    Either way: nesting up to ``MAX_NESTING`` deep and lone surrogates spelled as ``\\ud800``
+    escapes.
+    """
+    paths = list(_paths(payload))
+    if not paths:
+        return st.nothing()
+
+    def spell(path: Path, refused: bool, token: str) -> tuple[bool, str]:
+        return refused, json.dumps(_with(payload, path, _MARK)).replace(json.dumps(_MARK), token, 1)
+
+    tokens = st.one_of(
+        st.tuples(st.just(True), st.sampled_from(NOT_JSON_TOKENS)),
+        st.tuples(st.just(True), st.integers(5_000, 100_000).map(lambda n: "[" * n + "]" * n)),
+        st.tuples(st.just(False), st.integers(1, MAX_NESTING).map(lambda n: "[" * n + "1" + "]" * n)),
+        st.tuples(st.just(False), st.sampled_from(_LONE_SURROGATES).map(json.dumps)),
+    )
+    return st.builds(lambda path, pair: spell(path, *pair), st.sampled_from(paths), tokens)

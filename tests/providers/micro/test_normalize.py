@@ -320,6 +320,8 @@ def test_odd_but_valid_entries_read_through_the_reader_give_the_same_rows() -> N
         (job(job_id=7), "job_id", "expected a string"),
         (job(processed=11), "processed", "11 exceeds total (10)"),
         (job(succeeded=6, failed=5), "succeeded", "succeeded + failed (11) exceeds total (10)"),
+        (job(processed=4, succeeded=3, failed=2), "succeeded", "succeeded + failed (5) exceeds processed"),
+        (job(succeeded=0, results=[result(created=True)]), "results", "landed results entries (1) exceeds"),
         (job(total=1, results=[result(), result()]), "results", "results entries (2) exceeds total (1)"),
         (job(created_at="yesterday"), "created_at", "does not parse"),
         (job(expires_at=1700000000), "expires_at", "expected an ISO-8601 date-time string"),

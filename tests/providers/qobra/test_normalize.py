@@ -351,6 +351,11 @@ def test_unknown_fields_are_ignored() -> None:
             "non-negative integer",
         ),
         (
+            imp(table("a", records=None, error={"parsing_error_details": [{"line_number": 0}]})),
+            "data_import.data_tables_details[0].error.parsing_error_details[0].line_number",
+            "expected a row number from 1, got 0",
+        ),
+        (
             imp(table("a", records=None, error={"parsing_error_details": [{"details": 3}]})),
             "data_import.data_tables_details[0].error.parsing_error_details[0].details",
             "expected a string",
@@ -400,7 +405,7 @@ def test_arbitrary_json_raises_only_payload_errors(value: Any) -> None:
 LINE = st.fixed_dictionaries(
     {},
     optional={
-        "line_number": st.none() | st.integers(min_value=0, max_value=10**6),
+        "line_number": st.none() | st.integers(min_value=1, max_value=10**6),
         "row": ibst.json_values(max_leaves=4),
         "details": st.none() | st.text(max_size=20),
     },

@@ -216,7 +216,7 @@ def test_succeeded_is_unknown_when_a_landed_bucket_is_missing(missing: str) -> N
         ("FAILED", {**dict.fromkeys(COUNTS, 0), "processedRows": 0}, JobState.FAILED),
         ("FAILED", {"processedRows": 60}, JobState.PARTIAL),
         ("FAILED", {"newCount": None, "processedRows": 60}, JobState.FAILED),
-        ("PENDING", {"processedRows": 0}, JobState.PENDING),
+        ("PENDING", {**dict.fromkeys(COUNTS, 0), "processedRows": 0}, JobState.PENDING),
     ],
 )
 def test_counts_decide_terminal_states(word: str, fields: dict[str, Any], state: JobState) -> None:
@@ -248,7 +248,7 @@ def test_failed_rows_are_failed_rows() -> None:
 def test_rows_complete_only_when_failed_rows_number_failed_count(
     status: str, listed: int, failed: int | None, complete: bool
 ) -> None:
-    payload = job(status=status, failedCount=failed, failedRows=[failed_row(n) for n in range(listed)])
+    payload = job(status=status, failedCount=failed, failedRows=[failed_row(n) for n in range(1, listed + 1)])
     assert normalize(payload).rows_complete is complete
 
 
@@ -334,6 +334,8 @@ def test_unknown_fields_are_ignored() -> None:
         (job(failedRows=[failed_row(1), 7]), "failedRows[1]", "expected an object"),
         (job(failedRows=[failed_row(1), failed_row(2, rowNum=-2)]), "failedRows[1].rowNum", "-2"),
         (job(failedRows=[failed_row(1, rowNum="1")]), "failedRows[0].rowNum", "string"),
+        (job(failedRows=[failed_row(0)]), "failedRows[0].rowNum", "expected a row number from 1, got 0"),
+        (job(processedRows=1, newCount=2), "failedCount", "exceeds processedRows (1)"),
         (job(failedRows=[failed_row(1, errorCode=400)]), "failedRows[0].errorCode", "expected a string"),
         (job(failedRows=[failed_row(1, errorMessage={})]), "failedRows[0].errorMessage", "expected a string"),
     ],
@@ -383,7 +385,7 @@ def test_arbitrary_json_raises_only_payload_errors(value: Any) -> None:
 FAILED_ROW = st.fixed_dictionaries(
     {},
     optional={
-        "rowNum": st.none() | st.integers(min_value=0, max_value=10**6),
+        "rowNum": st.none() | st.integers(min_value=1, max_value=10**6),
         "errorCode": st.none() | st.text(max_size=12),
         "errorMessage": st.none() | st.text(max_size=20),
         "rawValue": ibst.json_values(max_leaves=3),

@@ -23,6 +23,7 @@ def test_partial_load_maps_every_field() -> None:
     assert (job.total, job.processed, job.succeeded, job.failed) == (3, 3, 2, 1)
     assert job.progress == 1.0
     assert job.created_at == datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+    assert job.updated_at == datetime(2024, 5, 1, 8, 0, 9, tzinfo=timezone.utc)  # from unix seconds
     assert job.file_name == "contacts.csv"
     [row] = job.rows
     assert (row.row, row.outcome, row.data) == (2, RowOutcome.FAILED, {"email": "nope"})
@@ -50,6 +51,8 @@ def test_aborted_load_carries_its_error() -> None:
         ({"load": {"id": "x", "phase": "DONE", "rows": {"total": True}}}, "load.rows.total"),
         ({"load": {"id": "x", "phase": "DONE", "percent": 101}}, "load.percent"),
         ({"load": {"id": "x", "phase": "DONE", "rejections": [{"line": 0}]}}, "load.rejections[0].line"),
+        ({"load": {"id": "x", "phase": "DONE", "updated": "soon"}}, "load.updated"),
+        ({"load": {"id": "x", "phase": "DONE", "updated": 10**20}}, "load.updated"),
     ],
 )
 def test_bad_payloads_name_the_field(payload: object, path: str) -> None:

@@ -34,11 +34,8 @@ STATUS_WORDS: Mapping[str, JobState] = {
 
 
 def _rejection(entry: PayloadReader) -> RowResult:
-    line = entry.count("line")
-    if line == 0:
-        raise entry.error("line", "line numbers start at 1")
     return RowResult(
-        row=line,
+        row=entry.row_number("line"),  # from 1: a 0 is a PayloadError
         outcome=RowOutcome.FAILED,
         error=JobError(code=entry.string("code"), message=entry.string("reason")),
         data=entry.get("record"),
@@ -74,6 +71,7 @@ def normalize(payload: object) -> ImportJob:
         created_at=load.datetime("submitted_at"),
         started_at=load.datetime("started_at"),
         finished_at=load.datetime("finished_at"),
+        updated_at=load.datetime("updated", unit="s"),  # unix seconds, never fromtimestamp()
         error=error,
         rows=rejections,
         rows_complete=rejected is not None and len(rejections) == rejected,
@@ -93,6 +91,7 @@ SAMPLES: tuple[dict[str, Any], ...] = (
             "percent": 41.2,
             "submitted_at": "2024-05-01T10:00:00Z",
             "started_at": "2024-05-01T10:00:02Z",
+            "updated": 1714557605,
         }
     },
     {
@@ -103,6 +102,7 @@ SAMPLES: tuple[dict[str, Any], ...] = (
             "percent": 100,
             "submitted_at": "2024-05-01T10:00:00Z",
             "finished_at": "2024-05-01T10:00:09Z",
+            "updated": 1714557609,
             "rejections": [],
         }
     },
@@ -115,6 +115,7 @@ SAMPLES: tuple[dict[str, Any], ...] = (
             "percent": 100,
             "submitted_at": "2024-05-01T10:00:00+02:00",
             "finished_at": "2024-05-01T08:00:09Z",
+            "updated": 1714550409,
             "rejections": [
                 {"line": 2, "code": "invalid_email", "reason": "bad email", "record": {"email": "nope"}}
             ],
