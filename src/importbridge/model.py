@@ -219,26 +219,30 @@ def _json_problem(value: object, room: int) -> tuple[str, str] | None:
     inline, so a flat row costs one call.
     """
     if isinstance(value, dict):
-        items: Iterable[tuple[Any, Any]] = value.items()
-        step = ".{}"
-    elif isinstance(value, list):
-        items, step = enumerate(value), "[{}]"
-    else:
-        return _scalar_problem(value)
-    if room <= 0:
-        return "", f"nested deeper than {_DATA_DEPTH} levels"
-    for key, item in items:
-        if step == ".{}" and type(key) is not str:
-            return "", f"has a key that is not a str: {_clip(key)}"
-        if type(item) in _PLAIN:
-            continue
-        problem = _json_problem(item, room - 1)
-        if problem is not None:
-            return step.format(key) + problem[0], problem[1]
-    return None
-
-
-_PLAIN = frozenset({str, bool, type(None)})
+        if room <= 0:
+            return "", f"nested deeper than {_DATA_DEPTH} levels"
+        for key, item in value.items():
+            kind = type(item)
+            if type(key) is str and (kind is str or item is None or kind is bool):
+                continue  # the common case, inline
+            if not isinstance(key, str):
+                return "", f"has a key that is not a str: {_clip(key)}"
+            problem = _json_problem(item, room - 1)
+            if problem is not None:
+                return f".{key}{problem[0]}", problem[1]
+        return None
+    if isinstance(value, list):
+        if room <= 0:
+            return "", f"nested deeper than {_DATA_DEPTH} levels"
+        for index, item in enumerate(value):
+            kind = type(item)
+            if kind is str or item is None or kind is bool:
+                continue
+            problem = _json_problem(item, room - 1)
+            if problem is not None:
+                return f"[{index}]{problem[0]}", problem[1]
+        return None
+    return _scalar_problem(value)
 
 
 def _scalar_problem(value: object) -> tuple[str, str] | None:
@@ -304,7 +308,7 @@ def _table_tuple(tables: Iterable[TableImport]) -> tuple[TableImport, ...]:
 
 def _rows(job: Any, attribute: attrs.Attribute[Any], rows: tuple[RowResult, ...]) -> None:
     """Every entry is a RowResult whose ``data`` is plain JSON (checked here, where the job's
-    provider is known; the common ``None`` / str data costs one test per row)."""
+    provider is known; ``None``, a str or a flat record of strings are tested inline)."""
     if type(rows) is not tuple:
         raise _refuse(job, "rows", f"must be an iterable of RowResult, got {_clip(rows)}")
     for index, row in enumerate(rows):
@@ -313,6 +317,13 @@ def _rows(job: Any, attribute: attrs.Attribute[Any], rows: tuple[RowResult, ...]
         data = row.data
         if data is None or type(data) is str:
             continue
+        if type(data) is dict:  # a flat record of strings, the usual row: no call
+            for key, item in data.items():
+                kind = type(item)
+                if type(key) is not str or not (kind is str or item is None or kind is bool):
+                    break
+            else:
+                continue
         problem = _json_problem(data, _DATA_DEPTH)
         if problem is not None:
             raise _refuse(job, f"rows[{index}].data{problem[0]}", problem[1])
