@@ -239,3 +239,77 @@ def test_datetimes_in_any_zone_land_in_utc(value: datetime) -> None:
     assert text.endswith("Z")
     # astimezone, not ==: aware datetimes in a fold never compare equal across zones
     assert datetime.fromisoformat(text[:-1] + "+00:00") == value.astimezone(timezone.utc)
+
+
+# Values a careless adapter might hand the model: right and wrong types, NaN, naive datetimes,
+# data nested past the bound, lone surrogates.
+def _deep(levels: int) -> object:
+    value: object = "x"
+    for _ in range(levels):
+        value = {"k": [value]}
+    return value
+
+
+ANYTHING = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-3, max_value=12),
+    st.floats(),
+    st.sampled_from(["", "w", "\ud800", "caf\xe9"]),
+    st.sampled_from(list(JobState) + list(RowOutcome)),
+    st.datetimes(timezones=st.none() | st.just(timezone.utc)),
+    st.sampled_from([_deep(40), _deep(60), [1, {"a": float("nan")}], {1: "x"}, (1, 2)]),
+    st.builds(JobError, code=st.none() | st.text(max_size=3)),
+)
+
+
+@given(
+    st.fixed_dictionaries(
+        {"provider": st.just("p"), "state": st.sampled_from(JobState), "provider_state": st.just("w")},
+        optional={
+            name: ANYTHING
+            for name in JOB_KEYS
+            if name not in ("provider", "state", "provider_state", "rows", "tables")
+        },
+    ),
+    st.lists(st.builds(RowResult, outcome=st.sampled_from(RowOutcome), data=ANYTHING), max_size=2),
+)
+def test_whatever_the_model_accepts_is_strict_json_and_round_trips(
+    fields: dict[str, Any], rows: list[RowResult]
+) -> None:
+    try:
+        job = ImportJob(**fields, rows=rows)
+    except importbridge.InvalidJobError:
+        return  # refused with the documented error: fine
+    text = to_json(job)
+    assert text.isascii()
+    assert json.loads(text) == json.loads(json.dumps(to_dict(job), allow_nan=False))
+    assert from_dict(to_dict(job)) == job
+    assert from_json(text) == job
+
+
+def test_nan_in_a_decoded_payload_never_reaches_a_job() -> None:
+    payload = {
+        "data_import": {
+            "id": "i1",
+            "status": "finished",
+            "progress": 100,
+            "created_at": "2024-06-25T09:58:32Z",
+            "data_tables_details": [
+                {
+                    "type": "api",
+                    "status": "finished",
+                    "data_table_key": "deals",
+                    "progress": 100,
+                    "number_of_records": None,
+                    "error": {
+                        "title": "ParsingError",
+                        "parsing_error_details": [{"line_number": 2, "row": {"amount": float("nan")}}],
+                    },
+                }
+            ],
+        }
+    }
+    with pytest.raises(PayloadError) as info:
+        importbridge.normalize("qobra", payload)
+    assert (info.value.provider, info.value.path) == ("qobra", "rows[0].data.amount")
