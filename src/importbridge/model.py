@@ -207,7 +207,10 @@ def _aware(_: Any, attribute: attrs.Attribute[Any], value: datetime | None) -> N
 
 def _clip(value: object) -> str:
     """A value for an error message: its type and a clipped repr."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int past the str limit, a list nested too deep
+        text = "..."
     return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
@@ -385,7 +388,10 @@ class ImportJob:
         """The rules between fields: counts agree with each other, the state with the counts."""
         if attrs.validators.get_disabled():
             return
-        problem = _counts_problem(self) or _state_problem(self)
+        parts = (self.created or 0) + (self.updated or 0) + (self.duplicates or 0) + (self.skipped or 0)
+        problem = _job_problem(
+            self.total, self.processed, self.succeeded, self.failed, parts, self.state, self.error
+        )
         if problem is not None:
             raise InvalidJobError(self.provider, *problem)
 
@@ -399,32 +405,40 @@ class ImportJob:
         return [row for row in self.rows if row.outcome is RowOutcome.FAILED]
 
 
-def _counts_problem(job: ImportJob) -> tuple[str, str] | None:
-    """Where known: created + updated + duplicates + skipped <= succeeded, succeeded + failed <=
-    processed <= total. An unknown count is bounded below by the known ones it sums."""
-    succeeded, failed, processed, total = job.succeeded, job.failed, job.processed, job.total
-    parts = (job.created or 0) + (job.updated or 0) + (job.duplicates or 0) + (job.skipped or 0)
-    landed = parts if succeeded is None else succeeded
-    attempted = landed + (failed or 0)
-    reached = attempted if processed is None else processed
-    if succeeded is not None and parts > succeeded:
+def _job_problem(
+    total: int | None,
+    processed: int | None,
+    succeeded: int | None,
+    failed: int | None,
+    parts: int,
+    state: JobState,
+    error: JobError | None,
+) -> tuple[str, str] | None:
+    """The rules between a job's fields, as (field, reason), or None when it keeps them all.
+
+    Counts agree where known: ``parts`` (created + updated + duplicates + skipped) <= succeeded,
+    succeeded + failed <= processed <= total, an unknown count bounded below by the known ones
+    it sums. A terminal state is one ``settle_state`` gives for the counts and the error.
+    Called with the constructor's locals by the fast ``__init__`` (a job is built every poll).
+    """
+    if succeeded is None:
+        attempted = parts + (failed or 0)
+    elif parts > succeeded:
         breakdown = "created + updated + duplicates + skipped"
         return "succeeded", f"{breakdown} = {parts} exceeds succeeded = {succeeded}"
-    if processed is not None and attempted > processed:
-        what = "succeeded + failed (where known)"
-        return "processed", f"{what} = {attempted} exceeds processed = {processed}"
+    else:
+        attempted = succeeded + (failed or 0)
+    if processed is not None:
+        if attempted > processed:
+            what = "succeeded + failed (where known)"
+            return "processed", f"{what} = {attempted} exceeds processed = {processed}"
+        reached, what = processed, "processed"
+    else:
+        reached, what = attempted, "succeeded + failed (where known)"
     if total is not None and reached > total:
-        what = "processed" if processed is not None else "succeeded + failed (where known)"
         return "total", f"{what} = {reached} exceeds total = {total}"
-    return None
-
-
-def _state_problem(job: ImportJob) -> tuple[str, str] | None:
-    """A terminal state must be one ``settle_state`` gives for the job's counts and error."""
-    state = job.state
     if state not in _TERMINAL:
         return None
-    succeeded, failed, error = job.succeeded, job.failed, job.error
     facts = (
         None if succeeded is None else succeeded > 0,
         None if failed is None else failed > 0,
@@ -437,39 +451,6 @@ def _state_problem(job: ImportJob) -> tuple[str, str] | None:
         f"{state.value} contradicts the counts (succeeded={succeeded}, failed={failed}, "
         f"error {'present' if error is not None else 'absent'}): the terminal rule gives {allowed}"
     )
-
-
-def _consistent(
-    total: int | None,
-    processed: int | None,
-    succeeded: int | None,
-    failed: int | None,
-    parts: int,
-    state: JobState,
-    error: JobError | None,
-) -> bool:
-    """True only when ``_counts_problem`` and ``_state_problem`` find nothing: the same rules,
-    on the constructor's locals, for the fast ``__init__`` (a job is built on every poll)."""
-    if succeeded is None:
-        attempted = parts + (failed or 0)
-    elif parts > succeeded:
-        return False
-    else:
-        attempted = succeeded + (failed or 0)
-    if processed is not None:
-        if attempted > processed:
-            return False
-        attempted = processed
-    if total is not None and attempted > total:
-        return False
-    if state in _TERMINAL:
-        facts = (
-            None if succeeded is None else succeeded > 0,
-            None if failed is None else failed > 0,
-            error is not None,
-        )
-        return state in _SETTLED[facts]
-    return True
 
 
 def _settled_states() -> dict[tuple[bool | None, bool | None, bool], frozenset[JobState]]:
@@ -531,10 +512,10 @@ install_fast_init(
     ImportJob,
     passes=_PASSES,
     unchanged=_UNCHANGED,
-    names={**_NAMES, "_consistent": _consistent},
+    names={**_NAMES, "_job_problem": _job_problem},
     post_init_passes=(
-        "_consistent(total, processed, succeeded, failed,"
-        " (created or 0) + (updated or 0) + (duplicates or 0) + (skipped or 0), state, error)"
+        "_job_problem(total, processed, succeeded, failed,"
+        " (created or 0) + (updated or 0) + (duplicates or 0) + (skipped or 0), state, error) is None"
     ),
 )
 RowResult.of = staticmethod(install_fast_init(RowResult, passes=_PASSES, names=_NAMES))

@@ -248,6 +248,13 @@ def test_models_are_frozen() -> None:
 # -- what the model refuses (the contract's rules, one error type) ---------------------------------
 
 
+def _nested_list(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 def _row_with(data: object) -> RowResult:
     return RowResult(outcome=RowOutcome.FAILED, data=data)
 
@@ -271,10 +278,13 @@ def _row_with(data: object) -> RowResult:
         (lambda: _job(state=JobState.FAILED, succeeded=1, failed=0), "state"),
         (lambda: _job(state=JobState.PARTIAL, succeeded=0, failed=3), "state"),
         (lambda: _job(state=JobState.COMPLETE, succeeded=0, failed=0, error=JobError()), "state"),
+        (lambda: _job(skipped=10**4300), "skipped"),  # more digits than JSON text carries back
+        (lambda: _job(total=-(10**5000)), "total"),
         # strings where strings are promised
         (lambda: _job(provider_state=3), "provider_state"),
         (lambda: _job(id=42), "id"),
         (lambda: _job(file_name=b"f.csv"), "file_name"),
+        (lambda: _job(mode=_nested_list(100_000)), "mode"),
         (lambda: RowResult(outcome=RowOutcome.FAILED, record_id=7), "record_id"),  # type: ignore[arg-type]
         (lambda: RowResult(outcome=RowOutcome.FAILED, table=["t"]), "table"),  # type: ignore[arg-type]
         (lambda: TableImport(key=None, state=JobState.RUNNING, provider_state="w"), "key"),  # type: ignore[arg-type]
