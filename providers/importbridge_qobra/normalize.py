@@ -12,7 +12,7 @@ are written down in docs/providers.md (Qobra):
 - progress is a percentage given as an int, a float or a numeric string;
 - each ``parsing_error_details`` entry is a failed row (row = line_number, data = row,
   table = the data table key); succeeded = the sum of ``number_of_records`` over the tables
-  without an error, when any is known.
+  without an error, when any is known (unknown when that sum is 0 and a table's count is missing).
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def normalize(payload: Any) -> ImportJob:
     failing = len(tables) - clean
     flag = r.boolean("error")
     has_error = bool(failing) if flag is None else flag or bool(failing)
-    succeeded = landed if known else None
+    # a sum that leaves out a clean table is a floor: 0 would claim that nothing landed
+    succeeded = landed if known and (landed or known == clean) else None
     if reported is JobState.COMPLETE:
         reported = _FINISHED_BY_TABLES[has_error, bool(tables) and not clean]
         if known == clean:  # every landed count is known: the counts decide

@@ -4,11 +4,12 @@ Adapters build one ``ImportJob`` per poll and one ``RowResult`` per reported row
 thousands for a large import), so construction cost is on the hot path. attrs' generated
 ``__init__`` for frozen classes stores each field through ``object.__setattr__`` and calls every
 validator and converter as a function. The replacement generated here does the same work in the
-same order (all converters, then every validator in field order, unless
-``attrs.validators.set_disabled(True)``), but stores through the slot descriptors and, for the
-validators and converters it is told about, first tries an inline expression that is true
-exactly when the full check would pass. Whatever fails the inline test goes to the original
-validator or converter, so errors and edge cases stay attrs' own.
+same order (all converters, then every field stored, then every validator in field order unless
+``attrs.validators.set_disabled(True)``, then ``__attrs_post_init__`` if the class has one), but
+stores through the slot descriptors and, for the validators and converters it is told about,
+first tries an inline expression that is true exactly when the full check would pass. Whatever
+fails the inline test goes to the original validator or converter, so errors and edge cases stay
+attrs' own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def install_fast_init(
     passes: Mapping[Any, str] | None = None,
     unchanged: Mapping[Any, str] | None = None,
     names: Mapping[str, Any] | None = None,
+    post_init_passes: str | None = None,
 ) -> Callable[..., Any]:
     """Replace ``cls.__init__`` (an attrs-generated, keyword-only one) by an equivalent, faster one.
 
@@ -37,8 +39,9 @@ def install_fast_init(
     ``passes[validator]`` is an expression in ``{v}`` that is true only when ``validator`` would
     accept ``v`` (``instance_of`` validators get ``type({v}) is T`` automatically).
     ``unchanged[converter]`` is an expression that is true only when ``converter(v)`` returns
-    ``v`` itself. ``names`` are globals those expressions may use. The attrs-generated
-    ``__init__`` stays available as ``cls.__attrs_generated_init__``.
+    ``v`` itself. ``post_init_passes`` is an expression in the field names that is true only
+    when ``__attrs_post_init__`` would do nothing. ``names`` are globals those expressions may
+    use. The attrs-generated ``__init__`` stays available as ``cls.__attrs_generated_init__``.
     """
     passes = passes or {}
     unchanged = unchanged or {}
@@ -84,7 +87,14 @@ def install_fast_init(
     # test fails: a value that passes its test passes its validator, so skipping is the same
     passing = " and ".join(f"({test})" for test in tests) if all(tests) else ""
     check = f"    if not ({passing}) and not _disabled():" if passing else "    if not _disabled():"
-    body = [*convert, *([check, *validate] if validate else []), *store]
+    # attrs' order: store every (converted) field, then validate (a validator may read the
+    # instance), then the post-init hook
+    body = [*convert, *store, *([check, *validate] if validate else [])]
+    post_init = getattr(cls, "__attrs_post_init__", None)
+    if post_init is not None:
+        namespace["_post_init"] = post_init
+        call = "    _post_init(self)"
+        body.append(f"    if not ({post_init_passes}):\n    {call}" if post_init_passes else call)
     namespace["_new"], namespace["_cls"] = object.__new__, cls
     source = "\n".join(
         [

@@ -2,7 +2,8 @@
 
 One cattrs converter is built once per process, on first use (cattrs is not imported by
 ``import importbridge``). ``raw`` never leaves the model; datetimes become ISO-8601 UTC strings
-ending in ``Z``; enums become their values; tuples become lists.
+ending in ``Z``; enums become their values; tuples become lists. Every job the model accepts is
+strict JSON (finite numbers, bounded depth) and comes back equal from ``from_dict`` / ``from_json``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from .errors import PayloadError
-from .model import ImportJob, InvalidField, JobError, JobState, RowOutcome, RowResult, TableImport
+from .errors import InvalidJobError, PayloadError
+from .jsontext import JSONTextError, loads
+from .model import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport
 
 if TYPE_CHECKING:
     import cattrs
@@ -31,16 +33,21 @@ def format_datetime(value: datetime) -> str:
 
 def parse_datetime(value: str) -> datetime:
     """Parse ISO-8601 (``Z`` or an offset; naive means UTC) into an aware UTC datetime."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    parsed = _from_iso(value)
     if parsed.tzinfo is None or parsed.utcoffset() == _ZERO:
         return parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
 
 
 _ZERO = timedelta(0)
+
+
+def _from_iso(value: str) -> datetime:
+    """``datetime.fromisoformat`` with a ``Z`` suffix read as UTC; no zone stays naive."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    return datetime.fromisoformat(text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,7 +95,10 @@ def _strict(target: type, accepted: tuple[type, ...]) -> Any:
 def _structure_datetime(value: object) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
-    return parse_datetime(value)
+    parsed = _from_iso(value)
+    if parsed.utcoffset() is None:  # ``to_dict`` always writes the zone; none is never guessed
+        raise ValueError(f"{value[:40]!r} has no time zone")
+    return parsed
 
 
 def to_dict(job: ImportJob) -> dict[str, Any]:
@@ -108,8 +118,8 @@ def from_dict(data: object) -> ImportJob:
     except cattrs.BaseValidationError as exc:
         path, reason = _first_failure(exc)
         raise PayloadError(_SOURCE, path, reason) from None
-    except InvalidField as exc:
-        raise PayloadError(_SOURCE, exc.name, exc.reason) from None
+    except InvalidJobError as exc:
+        raise InvalidJobError(_SOURCE, exc.path, exc.reason) from None
     except (TypeError, ValueError) as exc:
         raise PayloadError(_SOURCE, "", str(exc)) from None
 
@@ -127,8 +137,8 @@ def _first_failure(exc: BaseException, prefix: str = "") -> tuple[str, str]:
         return prefix.lstrip("."), f"unknown keys {sorted(exc.extra_fields)}"
     if isinstance(exc, KeyError):  # the note already named the missing attribute
         return prefix.lstrip("."), "missing required key"
-    if isinstance(exc, InvalidField):
-        return (prefix + f".{exc.name}").lstrip("."), exc.reason
+    if isinstance(exc, InvalidJobError):
+        return (prefix + f".{exc.path}").lstrip("."), exc.reason
     return prefix.lstrip("."), str(exc) or type(exc).__name__
 
 
@@ -141,14 +151,16 @@ def _note_to_path(name: object, index: object) -> str:
 
 
 def to_json(job: ImportJob, *, indent: int | None = None) -> str:
-    """The job as contract JSON text."""
-    return json.dumps(to_dict(job), indent=indent, ensure_ascii=False)
+    """The job as contract JSON text: ASCII only (other characters as ``\\u`` escapes), so any
+    string the job holds, even a lone surrogate from a provider, can be written anywhere."""
+    return json.dumps(to_dict(job), indent=indent, allow_nan=False)
 
 
 def from_json(text: str | bytes) -> ImportJob:
-    """Rebuild a job from ``to_json`` output; malformed text raises ``PayloadError``."""
+    """Rebuild a job from ``to_json`` output; anything else (not strict JSON, nested deeper than
+    ``MAX_DEPTH``, not a job) raises ``PayloadError``."""
     try:
-        data = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(_SOURCE, "", f"not JSON: {exc}") from None
+        data = loads(text)
+    except JSONTextError as exc:
+        raise PayloadError(_SOURCE, "", str(exc)) from None
     return from_dict(data)

@@ -4,6 +4,7 @@ Callers catch what they can act on; everything derives from ``ImportBridgeError`
 
     ImportBridgeError
     ├── PayloadError (ValueError)             a provider payload we cannot read
+    │   └── InvalidJobError                   a job the contract does not allow (names the field)
     ├── UnknownProviderError (LookupError)    no installed provider has that name
     ├── PluginError                           a plugin misbehaves
     │   ├── PluginLoadError                   its entry point failed to import or register
@@ -45,6 +46,7 @@ __all__ = [
     "ConflictError",
     "ImportBridgeError",
     "InputError",
+    "InvalidJobError",
     "InvalidPluginError",
     "JobExpired",
     "JobNotFound",
@@ -85,6 +87,16 @@ class PayloadError(ImportBridgeError, ValueError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.provider, self.path, self.reason))
+
+
+class InvalidJobError(PayloadError):
+    """The model refuses a job (or a row, table or error of one) that the contract does not allow.
+
+    ``path`` names the field (``succeeded``, ``rows[3].data.amount``) and ``reason`` the rule it
+    breaks. ``provider`` is the job's provider, or ``"importbridge"`` for a part built on its own.
+    Being a ``PayloadError``, it is what ``normalize`` raises when an adapter turns a payload no
+    provider could mean (more rows landed than exist, NaN in a row) into an impossible job.
+    """
 
 
 class UnknownProviderError(ImportBridgeError, LookupError):

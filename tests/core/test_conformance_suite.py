@@ -111,12 +111,12 @@ class AcceptsBools(Careful):
 
 
 class LetsTheModelComplain(Careful):
-    """Passes negative counts straight to the model, whose ValueError then escapes."""
+    """Passes the payload's count unchecked to a row, whose refusal cannot name the provider."""
 
     def normalize(self, payload: Any) -> ImportJob:
         job = super().normalize({**payload, "count": None} if isinstance(payload, dict) else payload)
-        count = payload.get("count")
-        return ImportJob(provider=self.name, state=job.state, provider_state=job.provider_state, total=count)
+        row = RowResult(row=payload.get("count"), outcome=RowOutcome.CREATED)
+        return ImportJob(provider=self.name, state=job.state, provider_state=job.provider_state, rows=[row])
 
 
 class Mutates(Careful):
@@ -292,8 +292,8 @@ def test_a_careful_provider_passes_every_check(check: str) -> None:
     [
         (LeaksKeyError(), "test_fuzz_dropped_keys", "KeyError"),
         (LeaksKeyError(), "test_fuzz_dropped_keys", "only PayloadError may escape"),
-        (AcceptsBools(), "test_fuzz_wrong_numbers", "(a bool is not an integer)"),
-        (LetsTheModelComplain(), "test_fuzz_wrong_numbers", MODEL_REFUSED),
+        (AcceptsBools(), "test_fuzz_wrong_numbers", ("(a bool is not an integer)", "count")),
+        (LetsTheModelComplain(), "test_fuzz_wrong_numbers", (MODEL_REFUSED, "names provider 'importbridge'")),
         (Mutates(), "test_samples_are_not_mutated", "mutated"),
         (Mutates(), "test_fuzz_dropped_keys", "mutated the caller's payload"),
         (PassesUnknownWords(), "test_fuzz_unknown_status_words", "is not one of status_words"),

@@ -16,6 +16,7 @@ JOB = ImportJob(provider="p", id="1", state=JobState.RUNNING, provider_state="w"
 # (child, parent) as drawn in errors.py's docstring
 TREE = [
     ("PayloadError", "ImportBridgeError"),
+    ("InvalidJobError", "PayloadError"),
     ("UnknownProviderError", "ImportBridgeError"),
     ("PluginError", "ImportBridgeError"),
     ("PluginLoadError", "PluginError"),
@@ -43,6 +44,7 @@ TREE = [
 INSTANCES: list[BaseException] = [
     errors.ImportBridgeError("root"),
     errors.PayloadError("micro", "results[3].created", "expected a boolean, got str"),
+    errors.InvalidJobError("acme", "succeeded", "succeeded + failed = 8 exceeds total = 1"),
     errors.UnknownProviderError("acme", ["micro", "qobra"]),
     errors.PluginError("plugin trouble"),
     errors.PluginLoadError("acme", "importbridge-acme", "ImportError: no module named x"),
@@ -125,6 +127,22 @@ def test_payload_error_names_provider_path_and_reason() -> None:
         "expected a boolean, got str",
     )
     assert "<payload>" in str(errors.PayloadError("qobra", "", "not JSON"))
+
+
+def test_invalid_job_error_names_provider_field_and_reason() -> None:
+    error = errors.InvalidJobError("acme", "rows[2].data.amount", "nan is not a JSON number")
+    assert str(error) == "acme payload: rows[2].data.amount: nan is not a JSON number"
+    assert (error.provider, error.path) == ("acme", "rows[2].data.amount")
+    assert error.reason == "nan is not a JSON number"
+    assert isinstance(error, errors.PayloadError)
+
+
+def test_the_model_raises_it_and_its_old_name_still_catches_it() -> None:
+    from importbridge import model
+
+    with pytest.raises(errors.InvalidJobError):
+        ImportJob(provider="p", state=JobState.RUNNING, provider_state="w", progress=1.5)
+    assert model.InvalidField is errors.InvalidJobError
 
 
 def test_unknown_provider_lists_what_is_installed() -> None:

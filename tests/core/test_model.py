@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importbridge import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport, settle_state
+from importbridge import (
+    ImportJob,
+    InvalidJobError,
+    JobError,
+    JobState,
+    PayloadError,
+    RowOutcome,
+    RowResult,
+    TableImport,
+    settle_state,
+)
+from importbridge.testing import strategies as ibst
 
 TERMINAL = {JobState.COMPLETE, JobState.PARTIAL, JobState.FAILED}
 FLOW = [JobState.PENDING, JobState.RUNNING]  # then any terminal state
@@ -159,7 +170,7 @@ def test_counts_must_be_non_negative_ints(field: str, bad: object) -> None:
         _job(**{field: bad})
 
 
-@given(st.sampled_from(COUNT_FIELDS), st.none() | st.integers(min_value=0))
+@given(st.sampled_from(COUNT_FIELDS), st.none() | st.integers(min_value=0, max_value=10**4299))
 def test_counts_accept_none_and_non_negative_ints(field: str, value: int | None) -> None:
     assert getattr(_job(**{field: value}), field) == value
 
@@ -184,13 +195,24 @@ def test_row_numbers_and_table_records_are_validated() -> None:
         TableImport(key="t", state=JobState.RUNNING, provider_state="w", records=True)  # type: ignore[arg-type]
 
 
-@given(st.datetimes(timezones=st.none() | st.timezones(), min_value=datetime(1900, 1, 2)))
+@given(st.datetimes(timezones=st.timezones(), min_value=datetime(1900, 1, 2)))
 def test_timestamps_are_kept_in_utc(value: datetime) -> None:
     job = _job(created_at=value)
     assert job.created_at is not None
     assert job.created_at.utcoffset() == timedelta(0)
-    in_utc = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    assert job.created_at == in_utc
+    assert job.created_at == value.astimezone(timezone.utc)
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 2)))
+def test_naive_timestamps_are_refused_not_guessed(value: datetime) -> None:
+    with pytest.raises(InvalidJobError, match="naive") as info:
+        _job(started_at=value)
+    assert info.value.path == "started_at"
+
+
+def test_a_timestamp_with_no_utc_date_is_refused() -> None:
+    with pytest.raises(InvalidJobError, match="out of range in UTC"):
+        _job(expires_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))))
 
 
 def test_raw_takes_no_part_in_equality_or_repr() -> None:
@@ -209,11 +231,11 @@ def test_rows_and_tables_become_tuples_and_failed_rows_filters() -> None:
 
 
 def test_states_and_outcomes_must_be_the_enums() -> None:
-    with pytest.raises(TypeError, match="state"):
+    with pytest.raises(InvalidJobError, match="state"):
         _job(state="complete")
-    with pytest.raises(TypeError, match="outcome"):
+    with pytest.raises(InvalidJobError, match="outcome"):
         RowResult(outcome="failed")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="state"):
+    with pytest.raises(InvalidJobError, match="state"):
         TableImport(key="t", state="running", provider_state="w")  # type: ignore[arg-type]
 
 
@@ -221,3 +243,147 @@ def test_models_are_frozen() -> None:
     job = _job(error=JobError(code="c"))
     with pytest.raises(AttributeError):
         job.state = JobState.FAILED  # type: ignore[misc]
+
+
+# -- what the model refuses (the contract's rules, one error type) ---------------------------------
+
+
+def _nested_list(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _row_with(data: object) -> RowResult:
+    return RowResult(outcome=RowOutcome.FAILED, data=data)
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        # the issue's three
+        (lambda: _job(state=JobState.COMPLETE, total=1, succeeded=5, failed=3), "total"),
+        (lambda: JobError(message=5), "message"),  # type: ignore[arg-type]
+        (lambda: _job(progress=1.5), "progress"),
+        # counts that contradict each other
+        (lambda: _job(succeeded=3, failed=2, processed=4), "processed"),
+        (lambda: _job(processed=7, total=6), "total"),
+        (lambda: _job(failed=7, total=6), "total"),
+        (lambda: _job(created=2, updated=2, succeeded=3), "succeeded"),
+        (lambda: _job(created=2, skipped=2, processed=3), "processed"),
+        # a terminal state the counts rule out
+        (lambda: _job(state=JobState.COMPLETE, succeeded=92, failed=8), "state"),
+        (lambda: _job(state=JobState.COMPLETE, failed=8), "state"),
+        (lambda: _job(state=JobState.FAILED, succeeded=1, failed=0), "state"),
+        (lambda: _job(state=JobState.PARTIAL, succeeded=0, failed=3), "state"),
+        (lambda: _job(state=JobState.COMPLETE, succeeded=0, failed=0, error=JobError()), "state"),
+        (lambda: _job(skipped=10**4300), "skipped"),  # more digits than JSON text carries back
+        (lambda: _job(total=-(10**5000)), "total"),
+        # strings where strings are promised
+        (lambda: _job(provider_state=3), "provider_state"),
+        (lambda: _job(id=42), "id"),
+        (lambda: _job(file_name=b"f.csv"), "file_name"),
+        (lambda: _job(mode=_nested_list(100_000)), "mode"),
+        (lambda: RowResult(outcome=RowOutcome.FAILED, record_id=7), "record_id"),  # type: ignore[arg-type]
+        (lambda: RowResult(outcome=RowOutcome.FAILED, table=["t"]), "table"),  # type: ignore[arg-type]
+        (lambda: TableImport(key=None, state=JobState.RUNNING, provider_state="w"), "key"),  # type: ignore[arg-type]
+        (lambda: JobError(code=404), "code"),  # type: ignore[arg-type]
+        (lambda: RowResult(outcome=RowOutcome.FAILED, error="bad"), "error"),  # type: ignore[arg-type]
+        # pass-through data that is not strict JSON
+        (lambda: _job(rows=[_row_with(data={"x": float("nan")})]), "rows[0].data.x"),
+        (lambda: _job(rows=[_row_with(data=[1, 2, 1e400])]), "rows[0].data[2]"),
+    ],
+)
+def test_impossible_jobs_raise_one_error_naming_the_field(build: object, path: str) -> None:
+    with pytest.raises(InvalidJobError) as info:
+        build()  # type: ignore[operator]
+    assert info.value.path == path
+    assert f": {path}: " in str(info.value)
+    assert isinstance(info.value, PayloadError)
+    assert isinstance(info.value, ValueError)
+
+
+def test_a_job_error_names_its_provider_a_part_built_alone_names_importbridge() -> None:
+    with pytest.raises(InvalidJobError) as job:
+        ImportJob(provider="acme", state=JobState.RUNNING, provider_state="w", processed=2, total=1)
+    assert job.value.provider == "acme"
+    assert str(job.value).startswith("acme payload: total: ")
+    with pytest.raises(InvalidJobError) as row:
+        RowResult(row=-1, outcome=RowOutcome.FAILED)
+    assert row.value.provider == "importbridge"
+
+
+@given(ibst.impossible_jobs())
+def test_every_impossible_job_is_refused(case: tuple[dict[str, object], str]) -> None:
+    fields, path = case
+    with pytest.raises(InvalidJobError) as info:
+        ImportJob(**fields)  # type: ignore[arg-type]
+    assert info.value.path.startswith(path), (info.value.path, path)
+
+
+@given(ibst.import_jobs())
+def test_every_generated_job_satisfies_the_rules_it_is_built_under(job: ImportJob) -> None:
+    known = [c for c in (job.created, job.updated, job.duplicates, job.skipped) if c is not None]
+    if job.succeeded is not None:
+        assert sum(known) <= job.succeeded
+    if job.processed is not None and job.total is not None:
+        assert job.processed <= job.total
+    if job.state.is_terminal:
+        words = [state for state in JobState if state.is_terminal]
+        assert any(
+            settle_state(word, succeeded=job.succeeded, failed=job.failed, job_error=flag) is job.state
+            for word in words
+            for flag in ((True,) if job.error is not None else (False, True))
+        )
+
+
+def test_unknown_counts_bound_nothing_and_known_ones_chain() -> None:
+    # unknown is not zero: a job may say only what it knows
+    _job(state=JobState.COMPLETE, succeeded=5)
+    _job(state=JobState.PARTIAL, failed=3)
+    _job(failed=3, total=3)
+    _job(created=1, updated=1, duplicates=1, skipped=1, succeeded=4, failed=1, processed=5, total=9)
+    # a job-level failure may stand on the provider's word alone, after rows landed
+    _job(state=JobState.PARTIAL, succeeded=300, failed=0)
+
+
+def test_settled_table_matches_settle_state_everywhere() -> None:
+    """The model's table of allowed terminal states is settle_state itself, for every count."""
+    for succeeded in (None, 0, 1, 7):
+        for failed in (None, 0, 1, 7):
+            for error in (None, JobError(code="x")):
+                for word in (JobState.COMPLETE, JobState.PARTIAL, JobState.FAILED):
+                    for flag in (True,) if error is not None else (False, True):
+                        state = settle_state(word, succeeded=succeeded, failed=failed, job_error=flag)
+                        _job(state=state, succeeded=succeeded, failed=failed, error=error)
+
+
+def test_validators_can_still_be_disabled_for_a_trusted_bulk_load() -> None:
+    import attrs
+
+    attrs.validators.set_disabled(True)
+    try:
+        job = _job(state=JobState.COMPLETE, succeeded=1, failed=1)
+    finally:
+        attrs.validators.set_disabled(False)
+    assert job.state is JobState.COMPLETE
+
+
+def test_rows_data_is_plain_json_within_the_depth_bound() -> None:
+    from importbridge.jsontext import MAX_DEPTH
+
+    def nested(depth: int) -> object:
+        value: object = "leaf"
+        for _ in range(depth):
+            value = [value]
+        return value
+
+    fine = RowResult(outcome=RowOutcome.FAILED, data=nested(MAX_DEPTH - 3))
+    _job(rows=[fine])
+    too_deep = RowResult(outcome=RowOutcome.FAILED, data=nested(MAX_DEPTH - 2))
+    with pytest.raises(InvalidJobError, match="nested deeper than"):
+        _job(rows=[too_deep])
+    for bad in ({1: "x"}, (1, 2), {"when": datetime(2024, 1, 1, tzinfo=timezone.utc)}, 10**5000):
+        with pytest.raises(InvalidJobError, match=r"rows\[0\]\.data"):
+            _job(rows=[RowResult(outcome=RowOutcome.FAILED, data=bad)])

@@ -3,8 +3,10 @@
 Two families, both public so plugin authors can reuse them in their own tests:
 
 - ``import_jobs()`` and its parts (``row_results()``, ``table_imports()``, ``job_errors()``,
-  ``datetimes()``, ``json_values()``) build arbitrary *valid* ``ImportJob`` objects, for
-  round-trip properties of anything that stores or sends jobs.
+  ``datetimes()``, ``json_values()``) build arbitrary *valid* ``ImportJob`` objects (consistent
+  counts, the state the terminal rule gives, aware timestamps, strict JSON data), for round-trip
+  properties of anything that stores or sends jobs. ``impossible_jobs()`` builds the keyword
+  arguments of jobs the model must refuse, with the field its error names.
 - ``dropped_keys(payload)``, ``replaced_values(payload)``, ``wrong_numbers(payload)``,
   ``extra_fields(payload)``, ``unknown_status_words(payload, words)``, ``non_objects()``,
   ``hostile_values(payload)``, ``hostile_json_text(payload)``, ``invalid_utf8(payload)`` and
@@ -23,7 +25,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from importbridge import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport
+from importbridge import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport, settle_state
+from importbridge.jsontext import MAX_DEPTH
 
 __all__ = [
     "EXTRA_KEY_PREFIX",
@@ -36,6 +39,7 @@ __all__ = [
     "hostile_json_text",
     "hostile_texts",
     "hostile_values",
+    "impossible_jobs",
     "import_jobs",
     "integer_paths",
     "invalid_utf8",
@@ -67,19 +71,28 @@ EXTRA_KEY_PREFIX = "x-importbridge-extra-"
 # -- valid jobs -------------------------------------------------------------------------------
 
 
+# Strings a provider may send that not every output can encode: lone surrogates (JSON's
+# ``"\ud800"``), NUL, line and paragraph separators.
+_AWKWARD_TEXT = ("\ud800", "a\udfffb", "\x00", "\u2028\u2029", "\U0001f600")
+
+
+def _strings(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(max_size=max_size) | st.sampled_from(_AWKWARD_TEXT)
+
+
 def json_values(*, max_leaves: int = 8) -> st.SearchStrategy[Any]:
-    """Any JSON value as ``json.loads`` returns it (finite floats, str keys)."""
+    """Any JSON value as ``json.loads`` returns it (finite floats, str keys, any strings)."""
     scalars = (
         st.none()
         | st.booleans()
         | st.integers()
         | st.floats(allow_nan=False, allow_infinity=False)
-        | st.text(max_size=20)
+        | _strings(20)
     )
     return st.recursive(
         scalars,
         lambda children: (
-            st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+            st.lists(children, max_size=4) | st.dictionaries(_strings(10), children, max_size=4)
         ),
         max_leaves=max_leaves,
     )
@@ -90,15 +103,15 @@ def provider_names() -> st.SearchStrategy[str]:
     return st.from_regex(r"[a-z][a-z0-9_-]{0,15}", fullmatch=True)
 
 
-def _timezones() -> st.SearchStrategy[Any]:  # tzinfo or None (naive, read as UTC)
+def _timezones() -> st.SearchStrategy[Any]:
     offsets = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(
         lambda minutes: timezone(timedelta(minutes=minutes))
     )
-    return st.none() | st.just(timezone.utc) | offsets | st.timezones()
+    return st.just(timezone.utc) | offsets | st.timezones()
 
 
 def datetimes() -> st.SearchStrategy[datetime]:
-    """Naive (read as UTC) or aware datetimes in any time zone, with microseconds."""
+    """Aware datetimes in any time zone, with microseconds (the model refuses naive ones)."""
     return st.datetimes(
         min_value=datetime(1900, 1, 2),
         max_value=datetime(2999, 12, 30),
@@ -107,7 +120,7 @@ def datetimes() -> st.SearchStrategy[datetime]:
 
 
 def _optional_text() -> st.SearchStrategy[str | None]:
-    return st.none() | st.text(max_size=30)
+    return st.none() | _strings(30)
 
 
 def _counts() -> st.SearchStrategy[int | None]:
@@ -150,36 +163,157 @@ def table_imports() -> st.SearchStrategy[TableImport]:
     )
 
 
+# Each count drawn on top of the ones it must cover stays below 2**58, so sums fit 64 bits.
+_PART = st.integers(min_value=0, max_value=2**58)
+
+
+@st.composite
+def _consistent_counts(draw: st.DrawFn) -> dict[str, int | None]:
+    """The eight counts, each known or not, agreeing where known (drawn bottom up)."""
+
+    def maybe(value: int) -> int | None:
+        return value if draw(st.booleans()) else None
+
+    parts = {name: maybe(draw(_PART)) for name in ("created", "updated", "duplicates", "skipped")}
+    landed = sum(value or 0 for value in parts.values()) + draw(_PART)
+    failed = draw(st.none() | _PART)
+    processed = landed + (failed or 0) + draw(_PART)
+    total = processed + draw(_PART)
+    return {
+        **parts,
+        "succeeded": maybe(landed),
+        "failed": failed,
+        "processed": maybe(processed),
+        "total": maybe(total),
+    }
+
+
+@st.composite
+def _job_fields(draw: st.DrawFn, provider: str | None = None) -> dict[str, Any]:
+    """Keyword arguments of a valid job: the state is what the terminal rule gives."""
+    counts = draw(_consistent_counts())
+    error = draw(st.none() | job_errors())
+    state = draw(st.sampled_from(JobState))
+    if state.is_terminal:  # as an adapter settles it: some word, a job-level failure or not
+        failure = error is not None or draw(st.booleans())
+        state = settle_state(state, succeeded=counts["succeeded"], failed=counts["failed"], job_error=failure)
+    return {
+        "provider": provider if provider is not None else draw(provider_names()),
+        "id": draw(_optional_text()),
+        "state": state,
+        "provider_state": draw(_strings(20)),
+        **counts,
+        "progress": draw(_fractions()),
+        **{
+            name: draw(st.none() | datetimes())
+            for name in ("created_at", "started_at", "finished_at", "updated_at", "expires_at")
+        },
+        "error": error,
+        "rows": draw(st.lists(row_results(), max_size=4)),
+        "rows_complete": draw(st.booleans()),
+        "tables": draw(st.lists(table_imports(), max_size=3)),
+        "mode": draw(_optional_text()),
+        "file_name": draw(_optional_text()),
+        "raw": draw(json_values(max_leaves=4)),
+    }
+
+
 def import_jobs(*, provider: str | None = None) -> st.SearchStrategy[ImportJob]:
     """Arbitrary valid jobs: every field exercised, ``raw`` holding any JSON (it is never compared)."""
-    return st.builds(
-        ImportJob,
-        provider=st.just(provider) if provider is not None else provider_names(),
-        id=_optional_text(),
-        state=st.sampled_from(JobState),
-        provider_state=st.text(max_size=20),
-        total=_counts(),
-        processed=_counts(),
-        succeeded=_counts(),
-        failed=_counts(),
-        created=_counts(),
-        updated=_counts(),
-        duplicates=_counts(),
-        skipped=_counts(),
-        progress=_fractions(),
-        created_at=st.none() | datetimes(),
-        started_at=st.none() | datetimes(),
-        finished_at=st.none() | datetimes(),
-        updated_at=st.none() | datetimes(),
-        expires_at=st.none() | datetimes(),
-        error=st.none() | job_errors(),
-        rows=st.lists(row_results(), max_size=4),
-        rows_complete=st.booleans(),
-        tables=st.lists(table_imports(), max_size=3),
-        mode=_optional_text(),
-        file_name=_optional_text(),
-        raw=json_values(max_leaves=4),
+    return _job_fields(provider).map(lambda fields: ImportJob(**fields))
+
+
+def _alternating(depth: int) -> Any:
+    """A value nested ``depth`` deep, objects and arrays by turns."""
+    value: Any = 1
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+# One way to break each rule: (field, value, the path the error names).
+_BROKEN: tuple[tuple[str, Any, str], ...] = (
+    ("total", -1, "total"),
+    ("processed", True, "processed"),
+    ("succeeded", 3.0, "succeeded"),
+    ("failed", "2", "failed"),
+    ("skipped", 10**4300, "skipped"),  # more digits than JSON text carries back
+    ("progress", 1.5, "progress"),
+    ("progress", float("nan"), "progress"),
+    ("progress", float("inf"), "progress"),
+    ("created_at", datetime(2024, 1, 1), "created_at"),  # naive
+    ("expires_at", "2024-01-01T00:00:00Z", "expires_at"),
+    ("provider", 5, "provider"),
+    ("provider_state", None, "provider_state"),
+    ("id", 42, "id"),
+    ("mode", b"UPDATE", "mode"),
+    ("state", "complete", "state"),
+    ("rows_complete", 1, "rows_complete"),
+    ("error", "boom", "error"),
+    ("rows", [{"outcome": "failed"}], "rows[0]"),
+    ("tables", ["deals"], "tables[0]"),
+)
+
+# Whole rows whose pass-through data is not strict JSON: (data, the path below ``rows[0].data``).
+_BAD_DATA: tuple[tuple[Any, str], ...] = (
+    (float("nan"), ""),
+    ({"amount": float("inf")}, ".amount"),
+    ({"deep": [1e308, -float("inf")]}, ".deep[1]"),
+    ({1: "x"}, ""),
+    ((1, 2), ""),
+    ({"when": datetime(2024, 1, 1, tzinfo=timezone.utc)}, ".when"),
+    (10**5000, ""),
+    (_alternating(MAX_DEPTH), ""),
+)
+
+
+def impossible_jobs() -> st.SearchStrategy[tuple[dict[str, Any], str]]:
+    """(keyword arguments, field path): a job ``ImportJob`` must refuse, with an error whose
+    ``path`` starts with that path (a too-deep value is named where its depth ran out).
+
+    Starts from a valid job and breaks one rule: a wrong type or range, a naive timestamp, counts
+    that contradict each other, a terminal state the counts rule out, rows' data that is not JSON.
+    """
+
+    def broken_field(fields: dict[str, Any], case: tuple[str, Any, str]) -> tuple[dict[str, Any], str]:
+        name, value, path = case
+        return {**fields, name: value}, path
+
+    def bad_data(fields: dict[str, Any], case: tuple[Any, str], at: int) -> tuple[dict[str, Any], str]:
+        data, below = case
+        rows = list(fields["rows"])
+        rows.insert(min(at, len(rows)), RowResult(row=1, outcome=RowOutcome.FAILED, data=data))
+        return {**fields, "rows": rows}, f"rows[{min(at, len(rows) - 1)}].data{below}"
+
+    def too_many(fields: dict[str, Any], count: int, pair: tuple[str, str]) -> tuple[dict[str, Any], str]:
+        lower, upper = pair  # ``lower`` must not exceed ``upper``; the error names ``upper``
+        return {**_unknown_counts(fields), lower: count + 1, upper: count}, upper
+
+    def contradicted(fields: dict[str, Any], landed: int, state: JobState) -> tuple[dict[str, Any], str]:
+        # rows rejected and none landed can only be failed; rows landed and none rejected, with
+        # no job-level error, only complete or partial
+        if state is JobState.FAILED:
+            return {**_unknown_counts(fields), "state": state, "succeeded": landed + 1, "failed": 0}, "state"
+        return {**_unknown_counts(fields), "state": state, "succeeded": 0, "failed": landed + 1}, "state"
+
+    valid = _job_fields()
+    pairs = st.sampled_from(
+        [("succeeded", "total"), ("failed", "processed"), ("processed", "total"), ("created", "succeeded")]
     )
+    return st.one_of(
+        st.builds(broken_field, valid, st.sampled_from(_BROKEN)),
+        st.builds(bad_data, valid, st.sampled_from(_BAD_DATA), st.integers(min_value=0, max_value=4)),
+        st.builds(too_many, valid, _PART, pairs),
+        st.builds(contradicted, valid, _PART, st.sampled_from(sorted(_TERMINAL_STATES))),
+    )
+
+
+_TERMINAL_STATES = frozenset(state for state in JobState if state.is_terminal)
+
+
+def _unknown_counts(fields: dict[str, Any]) -> dict[str, Any]:
+    counts = ("total", "processed", "succeeded", "failed", "created", "updated", "duplicates", "skipped")
+    return {**fields, **dict.fromkeys(counts), "state": JobState.RUNNING}
 
 
 # -- bad payloads -----------------------------------------------------------------------------
@@ -445,8 +579,8 @@ def _nested(depth: int, leaf: Any) -> Any:
     return leaf
 
 
-# How deep the hostile values nest: what ``to_dict`` takes today under a test runner's stack
-# (data nested deeper, yet within what the decoder accepts, still crashes it: to be bounded).
+# How deep the hostile values nest: to the decoder's bound (``importbridge.jsontext.MAX_DEPTH``)
+# and a little past what the model takes in a row's data, so both refusals are exercised.
 MAX_NESTING = 100
 
 
@@ -473,9 +607,10 @@ NOT_JSON_TOKENS = ("NaN", "Infinity", "-Infinity", "1e400", "-1e999", "1" + "0" 
 def hostile_json_text(payload: Any) -> st.SearchStrategy[tuple[bool, str]]:
     """(must be refused, text): ``payload``'s JSON text with one node spelled hostilely.
 
-    Refused: NaN and infinities (``NOT_JSON_TOKENS``), and nesting 5,000 to 100,000 deep.
-    Either way: nesting up to ``MAX_NESTING`` deep and lone surrogates spelled as ``\\ud800``
-    escapes.
+    Refused: NaN and infinities (``NOT_JSON_TOKENS``), nesting 5,000 to 100,000 deep, and any
+    text nesting deeper than the decoder's bound (``importbridge.jsontext.MAX_DEPTH``), which
+    arrays nested up to ``MAX_NESTING`` deep at any node reach or not. Accepted: lone
+    surrogates spelled as ``\\ud800`` escapes.
     """
     paths = list(_paths(payload))
     if not paths:
@@ -484,10 +619,28 @@ def hostile_json_text(payload: Any) -> st.SearchStrategy[tuple[bool, str]]:
     def spell(path: Path, refused: bool, token: str) -> tuple[bool, str]:
         return refused, json.dumps(_with(payload, path, _MARK)).replace(json.dumps(_MARK), token, 1)
 
+    def nest(path: Path, depth: int) -> tuple[bool, str]:
+        deep = _container_depth(_with(payload, path, _nested(depth, 1))) > MAX_DEPTH
+        return spell(path, deep, "[" * depth + "1" + "]" * depth)
+
     tokens = st.one_of(
         st.tuples(st.just(True), st.sampled_from(NOT_JSON_TOKENS)),
         st.tuples(st.just(True), st.integers(5_000, 100_000).map(lambda n: "[" * n + "]" * n)),
-        st.tuples(st.just(False), st.integers(1, MAX_NESTING).map(lambda n: "[" * n + "1" + "]" * n)),
         st.tuples(st.just(False), st.sampled_from(_LONE_SURROGATES).map(json.dumps)),
     )
-    return st.builds(lambda path, pair: spell(path, *pair), st.sampled_from(paths), tokens)
+    return st.one_of(
+        st.builds(lambda path, pair: spell(path, *pair), st.sampled_from(paths), tokens),
+        st.builds(nest, st.sampled_from(paths), st.integers(1, MAX_NESTING)),
+    )
+
+
+def _container_depth(value: Any) -> int:
+    """How many arrays and objects nest in ``value`` at its deepest (a scalar: 0)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest

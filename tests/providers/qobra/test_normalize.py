@@ -269,6 +269,9 @@ def test_succeeded_sums_number_of_records_over_clean_tables_when_any_is_known() 
     )
     assert j.succeeded == 10
     assert normalize(imp(table("a", records=None))).succeeded is None
+    # a known 0 beside an unknown count is not "nothing landed"
+    assert normalize(imp(table("a", records=0), table("b", records=None))).succeeded is None
+    assert normalize(imp(table("a", records=0), table("b", records=0))).succeeded == 0
 
 
 def test_failed_is_unknown_when_a_failing_table_lists_no_lines() -> None:

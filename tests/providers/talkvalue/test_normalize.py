@@ -216,7 +216,7 @@ def test_succeeded_is_unknown_when_a_landed_bucket_is_missing(missing: str) -> N
         ("FAILED", {**dict.fromkeys(COUNTS, 0), "processedRows": 0}, JobState.FAILED),
         ("FAILED", {"processedRows": 60}, JobState.PARTIAL),
         ("FAILED", {"newCount": None, "processedRows": 60}, JobState.FAILED),
-        ("PENDING", {**dict.fromkeys(COUNTS, 0), "processedRows": 0}, JobState.PENDING),
+        ("PENDING", {"processedRows": 0, **buckets(0, 0, 0, 0, 0)}, JobState.PENDING),
     ],
 )
 def test_counts_decide_terminal_states(word: str, fields: dict[str, Any], state: JobState) -> None:
