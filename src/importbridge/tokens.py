@@ -27,7 +27,7 @@ import attrs
 
 from .errors import TokenError
 from .model import JobState
-from .schedule import Memory
+from .schedule import MOVES_KEPT, Memory, Move
 
 __all__ = ["PREFIX", "VERSION", "Token", "decode", "encode", "looks_like_token"]
 
@@ -74,10 +74,11 @@ def encode(token: Token) -> str:
         "m": {
             "t": memory.started,
             "a": memory.attempts,
-            "b": _pair(memory.base),
             "v": _pair(memory.moved),
             "q": memory.step,
             "l": memory.last,
+            "n": memory.seen,
+            "e": [[m.before, m.before_value, m.after, m.to] for m in memory.moves],
         },
     }
     text = json.dumps(body, separators=(",", ":"), sort_keys=True, allow_nan=False)
@@ -132,6 +133,45 @@ def _point(value: Any, name: str) -> tuple[float, float] | None:
     return float(_number(value[0], name) or 0.0), float(_number(value[1], name) or 0.0)
 
 
+def _moves(value: Any) -> tuple[Move, ...]:
+    if not isinstance(value, list) or len(value) > MOVES_KEPT:
+        raise ValueError(f"moves must be a list of at most {MOVES_KEPT}, got {value!r}")
+    moves = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 4:
+            raise ValueError(f"a move is four numbers, got {item!r}")
+        before, before_value, after, to = (_number(part, "move") for part in item)
+        if before is None or before_value is None or after is None or to is None:
+            raise ValueError(f"a move is four numbers, got {item!r}")
+        moves.append(Move(before=before, before_value=before_value, after=after, to=to))
+    return tuple(moves)
+
+
+def _memory(body: dict[str, Any], attempts: int) -> Memory:
+    """The schedule's memory. Tokens written before it kept moves carry ``b`` (the last poll
+    still at the first progress seen) instead: with ``v``, that is one move."""
+    moved, last = _point(body["v"], "moved"), _number(body["l"], "last")
+    if "e" in body:
+        moves, seen = _moves(body["e"]), _number(body["n"], "seen")
+    else:
+        base = _point(body.get("b"), "base")
+        moves = (
+            (Move(before=base[0], before_value=base[1], after=moved[0], to=moved[1]),)
+            if base is not None and moved is not None and moved[1] > base[1] and moved[0] > base[0]
+            else ()
+        )
+        seen = None if moved is None else moved[0]
+    return Memory(
+        started=_number(body["t"], "started"),
+        attempts=attempts,
+        moved=moved,
+        step=_number(body["q"], "step"),
+        last=last,
+        seen=seen,
+        moves=moves,
+    )
+
+
 def _from_body(body: Any) -> Token:
     if not isinstance(body, dict):
         raise ValueError("payload is not an object")
@@ -148,14 +188,7 @@ def _from_body(body: Any) -> Token:
     attempts = memory_body["a"]
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 0:
         raise ValueError(f"attempts must be a non-negative integer, got {attempts!r}")
-    memory = Memory(
-        started=_number(memory_body["t"], "started"),
-        attempts=attempts,
-        base=_point(memory_body["b"], "base"),
-        moved=_point(memory_body["v"], "moved"),
-        step=_number(memory_body["q"], "step"),
-        last=_number(memory_body["l"], "last"),
-    )
+    memory = _memory(memory_body, attempts)
     state = body["s"]
     return Token(
         provider=provider,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import re
 
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from importbridge import JobState, TokenError
 from importbridge.polling import make_token
-from importbridge.schedule import Memory
+from importbridge.schedule import MOVES_KEPT, Memory, Move
 from importbridge.tokens import VERSION, Token, decode, encode
 
 from .polling_fakes import ScriptedClient, VirtualClock, job
@@ -23,10 +25,12 @@ memories = st.builds(
     Memory,
     started=st.one_of(st.none(), numbers),
     attempts=st.integers(0, 10**6),
-    base=points,
     moved=points,
     step=st.one_of(st.none(), numbers),
     last=st.one_of(st.none(), numbers),
+    seen=st.one_of(st.none(), numbers),
+    moves=st.lists(st.builds(Move, before=numbers, before_value=numbers, after=numbers, to=numbers),
+                   max_size=MOVES_KEPT).map(tuple),
 )
 tokens = st.builds(
     Token,
@@ -94,3 +98,26 @@ def test_a_job_without_an_id_has_no_token():
     client = ScriptedClient(VirtualClock(), [])
     with pytest.raises(TokenError, match="no id"):
         make_token(client, job("complete", job_id=None))
+
+
+def _sealed(body: dict[str, object]) -> str:
+    """A token as the format writes it: base64url JSON and the SHA-256 check."""
+    payload = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    check = base64.urlsafe_b64encode(hashlib.sha256(payload.encode()).digest()).decode()[:8]
+    return f"ib{VERSION}.{payload}.{check}"
+
+
+def test_a_token_from_before_the_schedule_kept_moves_still_decodes():
+    memory = {"t": 100.0, "a": 3, "b": [101.0, 0.0], "v": [104.0, 0.25], "q": 0.001, "l": 0.25}
+    token = decode(_sealed({"p": "micro", "j": "42", "c": {}, "d": None, "s": "running", "m": memory}))
+    assert token.memory.attempts == 3
+    assert token.memory.moves == (Move(before=101.0, before_value=0.0, after=104.0, to=0.25),)
+    assert token.memory.seen == 104.0
+    assert token.memory.last == 0.25
+
+
+@pytest.mark.parametrize("moves", [[[1, 2, 3]], [[1, 2, 3, None]], "x", [[1, 2, 3, 4]] * (MOVES_KEPT + 1)])
+def test_malformed_moves_are_a_token_error(moves):
+    memory = {"t": 1.0, "a": 0, "v": None, "q": None, "l": None, "n": None, "e": moves}
+    with pytest.raises(TokenError, match="move"):
+        decode(_sealed({"p": "micro", "j": "42", "c": {}, "d": None, "s": None, "m": memory}))
