@@ -268,19 +268,29 @@ def estimate_finish(memory: Memory) -> tuple[float, float] | None:
 
 
 def _bisected(policy: PollPolicy, memory: Memory, now: float, delay: float, width: float) -> float:
-    """``delay``, or sooner, to land in the middle of the window in which the next step should
-    show, while the finish is too uncertain to probe cheaply (progress in coarse steps far
-    apart): each such poll halves the uncertainty of when the steps come, and so of when the
-    last one will."""
+    """``delay``, or sooner, to time the next step better while the finish is too uncertain to
+    probe cheaply (progress in coarse steps far apart).
+
+    A step before the last one is aimed at the middle of the window in which it should show:
+    each such poll halves the uncertainty of when the steps come, and so of when the last one
+    will. The step just before the finish is probed like a finish, ``probes`` polls across its
+    window: how tightly it is bracketed is how tightly the finish is.
+    """
     step, last = memory.step, memory.last
     if width <= policy.probes * policy.probe_interval or not step or last is None:
         return delay
     if last + step >= 1.0 - _MOVED:
         return delay
     nxt = _reach(memory, last + step)
-    if nxt is None or nxt[1] - nxt[0] < max(2 * policy.probe_interval, width / _BISECT):
+    if nxt is None:
         return delay
-    return min(delay, max((nxt[0] + nxt[1]) / 2 - now, policy.min_interval))
+    earliest, latest, spread = nxt
+    if last + 2 * step >= 1.0 - _MOVED:
+        spacing = max(policy.probe_interval, spread / policy.probes)
+        return min(delay, max(earliest - now, spacing))
+    if latest - earliest < max(2 * policy.probe_interval, width / _BISECT):
+        return delay
+    return min(delay, max((earliest + latest) / 2 - now, policy.min_interval))
 
 
 def _series(policy: PollPolicy, elapsed: float, cap: float) -> float:
