@@ -3,7 +3,7 @@
 Runs in virtual time on a frozen sandbox clock (nothing sleeps for real): Micro jobs of 1,000
 rows following each sandbox progress curve (``progress_curve``: linear, accelerating,
 decelerating, 10 % steps, idle for 30 % then linear, 90 % by half-time then a slow tail) and
-one without progress reports, lasting 10 min, 1 h and 3 h. Each seeded run varies the job's
+one without progress reports, lasting 1 min, 10 min, 1 h and 3 h. Each seeded run varies the job's
 length by up to 10 % (the same for every schedule), so no schedule gets a lucky phase. For each
 schedule it counts status requests and the detection delay: the time between the job finishing
 and the caller knowing. Schedules, all measured in the same run:
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from previous_schedule import PreviousMemory, previous_delay
 
 ROWS = 1000
-LENGTHS = {"10 min": 600.0, "1 h": 3600.0, "3 h": 10800.0}
+LENGTHS = {"1 min": 60.0, "10 min": 600.0, "1 h": 3600.0, "3 h": 10800.0}
 TARGET_LENGTH = "1 h"
 CURVES = ["linear", "accelerating", "decelerating", "steps", "idle-then-linear", "fast-then-tail"]
 NO_PROGRESS = "no progress"

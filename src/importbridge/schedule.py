@@ -73,8 +73,8 @@ def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) 
 _OPTIONAL = frozenset({"deadline", "max_attempts"})
 _MOVED = 1e-9  # progress must move by more than float dust to give a rate
 MOVES_KEPT = 5  # recent moves the memory keeps (and a token carries)
-_PACE_SPREAD = 16.0  # paces considered: from a quarter to four times the one observed
-_BISECT = 2.0
+_PACE_SPREAD = 16.0  # paces considered: within this factor of the one observed
+_BISECT = 2.0  # time a coarse step when its window is at least this share of the finish's
 
 
 @attrs.frozen(kw_only=True)
@@ -99,7 +99,8 @@ class PollPolicy:
     max_stall_interval: float = attrs.field(default=60.0, validator=_positive)
     """Longest sleep while progress is reported but not moving, or late on its estimate."""
     jitter: float = attrs.field(default=0.1, validator=_non_negative)
-    """Blind intervals are scaled by a uniform factor in [1 - jitter, 1 + jitter]."""
+    """Blind intervals are scaled by a uniform factor in [1 - jitter, 1 + jitter], approach
+    sleeps by one in [1 - jitter, 1]."""
     settle: float = attrs.field(default=0.5, validator=_non_negative)
     """How long after the latest plausible finish probing goes on before the job counts as late."""
     trust: float = attrs.field(default=2.0, validator=_positive)
@@ -149,16 +150,15 @@ class Move:
 class Memory:
     """What the schedule remembers about one job between polls (and carries in resume tokens).
 
-    ``started``: the first poll; ``attempts``: requests made (counted by whoever asks). ``last``
-    is the latest progress, first seen at ``moved[0]`` and last seen at ``seen``; ``moves`` the
-    last ``MOVES_KEPT`` moves. ``step`` is the smallest increment seen (never below the known
-    resolution): the progress's granularity, one row, 1 %, or 10 % for a job that reports in
-    steps, which says how far the job may be past the value it shows.
+    ``started``: the first poll; ``attempts``: requests made (counted by whoever asks); ``last``:
+    the latest progress, last seen at ``seen``; ``moves``: the last ``MOVES_KEPT`` moves.
+    ``step`` is the smallest increment seen (never below the known resolution): the progress's
+    granularity, one row, 1 %, or 10 % for a job that reports in steps, which says how far the
+    job may be past the value it shows.
     """
 
     started: float | None = None
     attempts: int = 0
-    moved: tuple[float, float] | None = None
     step: float | None = None
     last: float | None = None
     seen: float | None = None
@@ -175,13 +175,13 @@ class Memory:
         if fraction is None:
             return
         if self.last is None or self.seen is None or fraction < self.last - _MOVED or at < self.seen:
-            self.moves, self.moved = (), (at, fraction)  # first progress, or it went back: restart
+            self.moves = ()  # first progress, or it went back: restart
         elif fraction > self.last + _MOVED:
             increment = fraction - self.last
             finest = increment if self.step is None else min(self.step, increment)
             self.step = max(finest, resolution or 0.0)
             move = Move(before=self.seen, before_value=self.last, after=at, to=fraction)
-            self.moves, self.moved = (*self.moves, move)[-MOVES_KEPT:], (at, fraction)
+            self.moves = (*self.moves, move)[-MOVES_KEPT:]
         self.last, self.seen = fraction, at
 
 
@@ -205,7 +205,7 @@ def _finish_range(
     line of ``below``, at most each of ``above``, and ``u`` within ``paces``: a two-variable
     linear programme, solved at the corners of its (convex) feasible region."""
     lines = below + above
-    candidates = [u for u in paces]
+    candidates = list(paces)
     for i, (c1, m1) in enumerate(lines):
         for c2, m2 in lines[i + 1 :]:
             if m1 != m2:
@@ -260,8 +260,8 @@ def _reach(memory: Memory, target: float) -> tuple[float, float, float] | None:
 def estimate_finish(memory: Memory) -> tuple[float, float] | None:
     """The window ``(earliest, latest)`` of plausible finish times, or None with no pace to go on.
 
-    The window spans the finishes of every pace (from a quarter to four times the observed one)
-    that fits the recent moves; see ``_reach``.
+    The window spans the finishes of every pace (within a factor of 16 of the observed one) that
+    fits the recent moves; see ``_reach``.
     """
     estimate = _reach(memory, 1.0)
     return None if estimate is None else estimate[:2]

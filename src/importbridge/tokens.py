@@ -58,10 +58,6 @@ def _check(payload: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(payload.encode("ascii")).digest()).decode()[:8]
 
 
-def _pair(value: tuple[float, float] | None) -> list[float] | None:
-    return None if value is None else [value[0], value[1]]
-
-
 def encode(token: Token) -> str:
     """The token as a URL-safe string."""
     memory = token.memory
@@ -74,7 +70,6 @@ def encode(token: Token) -> str:
         "m": {
             "t": memory.started,
             "a": memory.attempts,
-            "v": _pair(memory.moved),
             "q": memory.step,
             "l": memory.last,
             "n": memory.seen,
@@ -149,12 +144,12 @@ def _moves(value: Any) -> tuple[Move, ...]:
 
 def _memory(body: dict[str, Any], attempts: int) -> Memory:
     """The schedule's memory. Tokens written before it kept moves carry ``b`` (the last poll
-    still at the first progress seen) instead: with ``v``, that is one move."""
-    moved, last = _point(body["v"], "moved"), _number(body["l"], "last")
+    still at the first progress seen) and ``v`` (the first at the latest) instead: one move."""
+    last = _number(body["l"], "last")
     if "e" in body:
         moves, seen = _moves(body["e"]), _number(body["n"], "seen")
     else:
-        base = _point(body.get("b"), "base")
+        base, moved = _point(body.get("b"), "base"), _point(body.get("v"), "moved")
         moves = (
             (Move(before=base[0], before_value=base[1], after=moved[0], to=moved[1]),)
             if base is not None and moved is not None and moved[1] > base[1] and moved[0] > base[0]
@@ -164,7 +159,6 @@ def _memory(body: dict[str, Any], attempts: int) -> Memory:
     return Memory(
         started=_number(body["t"], "started"),
         attempts=attempts,
-        moved=moved,
         step=_number(body["q"], "step"),
         last=last,
         seen=seen,

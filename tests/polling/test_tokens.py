@@ -20,12 +20,10 @@ from .polling_fakes import ScriptedClient, VirtualClock, job
 
 texts = st.text(min_size=1, max_size=40)
 numbers = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
-points = st.one_of(st.none(), st.tuples(numbers, numbers))
 memories = st.builds(
     Memory,
     started=st.one_of(st.none(), numbers),
     attempts=st.integers(0, 10**6),
-    moved=points,
     step=st.one_of(st.none(), numbers),
     last=st.one_of(st.none(), numbers),
     seen=st.one_of(st.none(), numbers),
@@ -118,6 +116,6 @@ def test_a_token_from_before_the_schedule_kept_moves_still_decodes():
 
 @pytest.mark.parametrize("moves", [[[1, 2, 3]], [[1, 2, 3, None]], "x", [[1, 2, 3, 4]] * (MOVES_KEPT + 1)])
 def test_malformed_moves_are_a_token_error(moves):
-    memory = {"t": 1.0, "a": 0, "v": None, "q": None, "l": None, "n": None, "e": moves}
+    memory = {"t": 1.0, "a": 0, "q": None, "l": None, "n": None, "e": moves}
     with pytest.raises(TokenError, match="move"):
         decode(_sealed({"p": "micro", "j": "42", "c": {}, "d": None, "s": None, "m": memory}))
