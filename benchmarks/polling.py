@@ -21,7 +21,8 @@ Every schedule starts from the submit's own snapshot and sleeps before its first
 and google loops never look at progress, so one measurement per length and seed serves every
 curve. Targets (issue 11): a 1 h job, every curve, <= 60 requests and <= 5 s mean delay; without
 progress, no worse than google-api-core on requests and on mean delay.
-Run: ``python benchmarks/polling.py [--seeds 6]``.
+The runs are deterministic (seeded, virtual time): ``--first-seed`` draws another sample.
+Run: ``python benchmarks/polling.py [--seeds 6] [--first-seed 0]``.
 """
 
 from __future__ import annotations
@@ -120,20 +121,20 @@ def measure(
     return requests, sb.clock.now() - finish
 
 
-def collect(seeds: int) -> dict[tuple[str, str, str], list[Run]]:
+def collect(seeds: range) -> dict[tuple[str, str, str], list[Run]]:
     """Runs per (curve, schedule, length)."""
     results: dict[tuple[str, str, str], list[Run]] = {}
     with sandbox.run(frozen=True, seed=1, rate_limit=None, providers=["micro"]) as sb:
         client = importbridge.connect("micro", **sb.settings("micro"))
         for label, seconds in LENGTHS.items():
             for name in BLIND:  # progress-blind: the curve does not matter
-                runs = [measure(sb, client, name, "linear", seconds, seed) for seed in range(seeds)]
+                runs = [measure(sb, client, name, "linear", seconds, seed) for seed in seeds]
                 for curve in [*CURVES, NO_PROGRESS]:
                     results[(curve, name, label)] = runs
             for curve in [*CURVES, NO_PROGRESS]:
                 for name in ("importbridge", "previous"):
                     results[(curve, name, label)] = [
-                        measure(sb, client, name, curve, seconds, seed) for seed in range(seeds)
+                        measure(sb, client, name, curve, seconds, seed) for seed in seeds
                     ]
         client.close()
     return results
@@ -148,8 +149,9 @@ def cell(runs: list[Run]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=6, help="seeded runs per cell (lengths vary by seed)")
+    parser.add_argument("--first-seed", type=int, default=0, help="another sample of lengths and jitter")
     args = parser.parse_args()
-    results = collect(args.seeds)
+    results = collect(range(args.first_seed, args.first_seed + args.seeds))
 
     print(f"Micro jobs of {ROWS} rows; requests / mean delay / worst delay (s); {args.seeds} runs each")
     print(f"{'curve':<18}{'schedule':<17}" + "".join(f"{label:>24}" for label in [*LENGTHS, "all lengths"]))

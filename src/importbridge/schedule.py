@@ -110,7 +110,8 @@ class PollPolicy:
     probes: float = attrs.field(default=6.0, validator=_positive)
     """How many polls may probe the window in which an estimated finish is uncertain."""
     probe_interval: float = attrs.field(default=5.0, validator=_positive)
-    """Longest sleep while probing the finish window: about twice the mean detection delay."""
+    """Longest sleep while probing the finish window: about twice the mean detection delay
+    (and never shorter than ``2 * settle``)."""
     deadline: float | None = attrs.field(default=None, validator=_positive)
     """Seconds the whole wait may take (None: no deadline); ``wait(timeout=)`` overrides it."""
     max_attempts: int | None = attrs.field(default=None, validator=_positive)
@@ -310,7 +311,7 @@ def next_delay(policy: PollPolicy, memory: Memory, now: float, *, retry_after: f
         delay = _series(policy, now - reference, policy.max_stall_interval) * jitter
     else:
         earliest, latest, width = estimate
-        probe = min(policy.probe_interval, max(policy.min_interval, width / policy.probes))
+        probe = min(policy.probe_interval, max(policy.min_interval, 2 * policy.settle, width / policy.probes))
         if now + probe < earliest:  # approach: a fraction of the way, then land on it
             ahead = earliest - now
             # jittered (shortened), so that polls do not lock into phase with a job's steps
