@@ -205,21 +205,29 @@ def _finish_range(
     """The least and greatest finish time ``T`` over every ``(u, T)`` with ``T`` at least each
     line of ``below``, at most each of ``above``, and ``u`` within ``paces``: a two-variable
     linear programme, solved at the corners of its (convex) feasible region."""
-    lines = below + above
-    candidates = list(paces)
-    for i, (c1, m1) in enumerate(lines):
-        for c2, m2 in lines[i + 1 :]:
+    floors: dict[float, float] = {}  # of parallel lines only the tightest one matters
+    for c, m in below:
+        floors[m] = max(c, floors.get(m, c))
+    ceilings: dict[float, float] = {}
+    for c, m in above:
+        ceilings[m] = min(c, ceilings.get(m, c))
+    lows, highs = list(floors.items()), list(ceilings.items())
+    lines = lows + highs
+    slowest, fastest = paces
+    candidates = [slowest, fastest]
+    for i, (m1, c1) in enumerate(lines):
+        for m2, c2 in lines[i + 1 :]:
             if m1 != m2:
                 u = (c2 - c1) / (m1 - m2)
-                if paces[0] < u < paces[1]:
+                if slowest < u < fastest:
                     candidates.append(u)
-    found: list[float] = []
+    least, greatest = math.inf, -math.inf
     for u in candidates:
-        low = max(c + m * u for c, m in below)
-        high = min(c + m * u for c, m in above)
+        low = max([c + m * u for m, c in lows])
+        high = min([c + m * u for m, c in highs])
         if low <= high + 1e-6:
-            found += [low, high]
-    return (min(found), max(found)) if found else None
+            least, greatest = min(least, low), max(greatest, high)
+    return (least, greatest) if least <= greatest + 1e-6 else None
 
 
 def _reach(memory: Memory, target: float) -> tuple[float, float, float] | None:
