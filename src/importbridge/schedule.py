@@ -74,6 +74,7 @@ _OPTIONAL = frozenset({"deadline", "max_attempts"})
 _MOVED = 1e-9  # progress must move by more than float dust to give a rate
 MOVES_KEPT = 5  # recent moves the memory keeps (and a token carries)
 _PACE_SPREAD = 16.0  # paces considered: within this factor of the one observed
+_STEADY = 4
 _BISECT = 2.0  # time a coarse step when its window is at least this share of the finish's
 
 
@@ -266,6 +267,22 @@ def _reach(memory: Memory, target: float) -> tuple[float, float, float] | None:
     return None
 
 
+def _steady(memory: Memory) -> bool:
+    """Whether at least ``_STEADY`` recent moves all fit one pace (none had to be dropped)."""
+    moves, step = memory.moves, memory.step or 0.0
+    if len(moves) < _STEADY:
+        return False
+    span = moves[-1].after - moves[0].before
+    if span <= 0 or moves[-1].to <= moves[0].before_value:
+        return False
+    observed = span / (moves[-1].to - moves[0].before_value)
+    below = [(m.before, 1.0 - m.to) for m in moves] + [(m.after, 1.0 - m.to - step) for m in moves]
+    above = [(m.after, 1.0 - m.to) for m in moves]
+    ref = memory.seen or 0.0
+    shift = [(c - ref, m) for c, m in below], [(c - ref, m) for c, m in above]
+    return _finish_range(*shift, (observed / _PACE_SPREAD, observed * _PACE_SPREAD)) is not None
+
+
 def estimate_finish(memory: Memory) -> tuple[float, float] | None:
     """The window ``(earliest, latest)`` of plausible finish times, or None with no pace to go on.
 
@@ -327,7 +344,8 @@ def next_delay(policy: PollPolicy, memory: Memory, now: float, *, retry_after: f
             if ahead * policy.approach < policy.probe_interval:
                 delay = ahead
             else:
-                delay = min(ahead * policy.approach, policy.max_interval) * spread
+                share = (1.0 + policy.approach) / 2 if _steady(memory) else policy.approach
+                delay = min(ahead * share, policy.max_interval) * spread
             delay = _bisected(policy, memory, now, delay, width)
             rests_on = memory.moves[-1].after - memory.moves[0].before
             delay = min(delay, max(policy.trust * rests_on, policy.min_interval))
