@@ -12,8 +12,9 @@ dropped until one does, so the estimate follows the recent pace.
 Four regimes, chosen per poll:
 
 - *approach*: before the earliest plausible finish, sleep ``approach`` of the time left to it (so
-  a pace that quickens is caught on the way), at most ``trust`` times the span the estimate rests
-  on and ``max_interval``;
+  a pace that quickens is caught on the way; halfway from that to all of it once ``_STEADY``
+  moves fit one pace), at most ``trust`` times the span the estimate rests on and
+  ``max_interval``; while progress moves in coarse steps far apart, polls time the steps;
 - *probe*: inside the window of plausible finish times, poll every ``1 / probes`` of its width,
   never more than ``probe_interval`` apart: this is where the finish is noticed;
 - *overdue*: past the window, the job is slower than it looked (or finalizing at 100 %): a
@@ -74,7 +75,7 @@ _OPTIONAL = frozenset({"deadline", "max_attempts"})
 _MOVED = 1e-9  # progress must move by more than float dust to give a rate
 MOVES_KEPT = 5  # recent moves the memory keeps (and a token carries)
 _PACE_SPREAD = 16.0  # paces considered: within this factor of the one observed
-_STEADY = 4
+_STEADY = 4  # moves that must fit one pace before the approach trusts it further
 _BISECT = 2.0  # time a coarse step when its window is at least this share of the finish's
 
 
@@ -107,7 +108,8 @@ class PollPolicy:
     trust: float = attrs.field(default=2.0, validator=_positive)
     """An aimed jump is at most ``trust`` times the span the estimate rests on."""
     approach: float = attrs.field(default=0.5, validator=_positive)
-    """Before the finish window, sleep this fraction of the time left to it (below 1)."""
+    """Before the finish window, sleep this fraction of the time left to it (below 1); halfway
+    from it to 1 while the recent moves all fit one pace."""
     probes: float = attrs.field(default=6.0, validator=_positive)
     """How many polls may probe the window in which an estimated finish is uncertain."""
     probe_interval: float = attrs.field(default=5.0, validator=_positive)
@@ -248,15 +250,10 @@ def _reach(memory: Memory, target: float) -> tuple[float, float, float] | None:
     ref = memory.seen  # times relative to the latest poll: epoch seconds lose precision in sums
     plateau = (0.0, max(0.0, target - memory.last - step))
     for first in range(len(moves)):
-        recent = moves[first:]
-        span = recent[-1].after - recent[0].before
-        if span <= 0 or recent[-1].to <= recent[0].before_value:
+        programme = _programme(moves[first:], target, step, ref)
+        if programme is None:
             continue
-        observed = span / (recent[-1].to - recent[0].before_value)
-        paces = (observed / _PACE_SPREAD, observed * _PACE_SPREAD)
-        below = [(m.before - ref, target - m.to) for m in recent]
-        below += [(m.after - ref, target - m.to - step) for m in recent]
-        above = [(m.after - ref, target - m.to) for m in recent]
+        below, above, paces = programme
         loose = _finish_range(below, above, paces)
         if loose is None:
             continue
@@ -267,20 +264,27 @@ def _reach(memory: Memory, target: float) -> tuple[float, float, float] | None:
     return None
 
 
-def _steady(memory: Memory) -> bool:
-    """Whether at least ``_STEADY`` recent moves all fit one pace (none had to be dropped)."""
-    moves, step = memory.moves, memory.step or 0.0
-    if len(moves) < _STEADY:
-        return False
+def _programme(
+    moves: tuple[Move, ...], target: float, step: float, ref: float
+) -> tuple[list[_Line], list[_Line], tuple[float, float]] | None:
+    """The constraints the moves put on reaching ``target`` (times relative to ``ref``), and
+    the paces to consider; None if the moves show no progress over time."""
     span = moves[-1].after - moves[0].before
     if span <= 0 or moves[-1].to <= moves[0].before_value:
-        return False
+        return None
     observed = span / (moves[-1].to - moves[0].before_value)
-    below = [(m.before, 1.0 - m.to) for m in moves] + [(m.after, 1.0 - m.to - step) for m in moves]
-    above = [(m.after, 1.0 - m.to) for m in moves]
-    ref = memory.seen or 0.0
-    shift = [(c - ref, m) for c, m in below], [(c - ref, m) for c, m in above]
-    return _finish_range(*shift, (observed / _PACE_SPREAD, observed * _PACE_SPREAD)) is not None
+    below = [(m.before - ref, target - m.to) for m in moves]
+    below += [(m.after - ref, target - m.to - step) for m in moves]
+    above = [(m.after - ref, target - m.to) for m in moves]
+    return below, above, (observed / _PACE_SPREAD, observed * _PACE_SPREAD)
+
+
+def _steady(memory: Memory) -> bool:
+    """Whether at least ``_STEADY`` recent moves all fit one pace (none had to be dropped)."""
+    if len(memory.moves) < _STEADY or memory.seen is None:
+        return False
+    programme = _programme(memory.moves, 1.0, memory.step or 0.0, memory.seen)
+    return programme is not None and _finish_range(*programme) is not None
 
 
 def estimate_finish(memory: Memory) -> tuple[float, float] | None:
