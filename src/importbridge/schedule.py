@@ -203,11 +203,12 @@ _Line = tuple[float, float]  # T = c + m * u, u the seconds one whole job's prog
 
 
 def _finish_range(
-    below: list[_Line], above: list[_Line], paces: tuple[float, float]
-) -> tuple[float, float] | None:
+    below: list[_Line], above: list[_Line], paces: tuple[float, float], plateau: _Line
+) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
     """The least and greatest finish time ``T`` over every ``(u, T)`` with ``T`` at least each
-    line of ``below``, at most each of ``above``, and ``u`` within ``paces``: a two-variable
-    linear programme, solved at the corners of its (convex) feasible region."""
+    line of ``below``, at most each of ``above``, and ``u`` within ``paces``, without and with
+    ``plateau`` as one more line below: a two-variable linear programme, solved at the corners
+    of its (convex) feasible region."""
     floors: dict[float, float] = {}  # of parallel lines only the tightest one matters
     for c, m in below:
         floors[m] = max(c, floors.get(m, c))
@@ -215,7 +216,7 @@ def _finish_range(
     for c, m in above:
         ceilings[m] = min(c, ceilings.get(m, c))
     lows, highs = list(floors.items()), list(ceilings.items())
-    lines = lows + highs
+    lines = [*lows, *highs, (plateau[1], plateau[0])]
     slowest, fastest = paces
     candidates = [slowest, fastest]
     for i, (m1, c1) in enumerate(lines):
@@ -224,18 +225,25 @@ def _finish_range(
                 u = (c2 - c1) / (m1 - m2)
                 if slowest < u < fastest:
                     candidates.append(u)
-    least, greatest = math.inf, -math.inf
+    loose, tight = [math.inf, -math.inf], [math.inf, -math.inf]
     for u in candidates:
         low = max([c + m * u for m, c in lows])
         high = min([c + m * u for m, c in highs])
         if low <= high + 1e-6:
-            least, greatest = min(least, low), max(greatest, high)
-    return (least, greatest) if least <= greatest + 1e-6 else None
+            loose[0], loose[1] = min(loose[0], low), max(loose[1], high)
+            low = max(low, plateau[0] + plateau[1] * u)
+            if low <= high + 1e-6:
+                tight[0], tight[1] = min(tight[0], low), max(tight[1], high)
+    return (
+        (loose[0], loose[1]) if loose[0] <= loose[1] + 1e-6 else None,
+        (tight[0], tight[1]) if tight[0] <= tight[1] + 1e-6 else None,
+    )
 
 
-def _reach(memory: Memory, target: float) -> tuple[float, float, float] | None:
-    """``(earliest, latest, width)``: when the job should reach progress ``target``, and the
-    window's width before the current plateau ruled its beginning out (how finely to probe it).
+def _reach(memory: Memory, target: float) -> tuple[float, float, float, bool] | None:
+    """``(earliest, latest, width, steady)``: when the job should reach progress ``target``, the
+    window's width before the current plateau ruled its beginning out (how finely to probe it),
+    and whether at least ``_STEADY`` moves, all that are kept, fit one pace.
 
     In terms of ``u``, the seconds the whole job takes at its current pace, a move to ``to``
     bracketed by ``(before, after]`` says ``target`` is reached no sooner than
@@ -250,41 +258,23 @@ def _reach(memory: Memory, target: float) -> tuple[float, float, float] | None:
     ref = memory.seen  # times relative to the latest poll: epoch seconds lose precision in sums
     plateau = (0.0, max(0.0, target - memory.last - step))
     for first in range(len(moves)):
-        programme = _programme(moves[first:], target, step, ref)
-        if programme is None:
+        recent = moves[first:]
+        span = recent[-1].after - recent[0].before
+        if span <= 0 or recent[-1].to <= recent[0].before_value:
             continue
-        below, above, paces = programme
-        loose = _finish_range(below, above, paces)
+        observed = span / (recent[-1].to - recent[0].before_value)
+        below = [(m.before - ref, target - m.to) for m in recent]
+        below += [(m.after - ref, target - m.to - step) for m in recent]
+        above = [(m.after - ref, target - m.to) for m in recent]
+        paces = (observed / _PACE_SPREAD, observed * _PACE_SPREAD)
+        loose, tight = _finish_range(below, above, paces, plateau)
         if loose is None:
             continue
-        tight = _finish_range([*below, plateau], above, paces)
+        steady = first == 0 and len(moves) >= _STEADY
         if tight is None:  # the plateau has outlasted every pace that fits: the job is late
-            return ref + loose[1], ref + loose[1], loose[1] - loose[0]
-        return ref + tight[0], ref + tight[1], loose[1] - loose[0]
+            return ref + loose[1], ref + loose[1], loose[1] - loose[0], steady
+        return ref + tight[0], ref + tight[1], loose[1] - loose[0], steady
     return None
-
-
-def _programme(
-    moves: tuple[Move, ...], target: float, step: float, ref: float
-) -> tuple[list[_Line], list[_Line], tuple[float, float]] | None:
-    """The constraints the moves put on reaching ``target`` (times relative to ``ref``), and
-    the paces to consider; None if the moves show no progress over time."""
-    span = moves[-1].after - moves[0].before
-    if span <= 0 or moves[-1].to <= moves[0].before_value:
-        return None
-    observed = span / (moves[-1].to - moves[0].before_value)
-    below = [(m.before - ref, target - m.to) for m in moves]
-    below += [(m.after - ref, target - m.to - step) for m in moves]
-    above = [(m.after - ref, target - m.to) for m in moves]
-    return below, above, (observed / _PACE_SPREAD, observed * _PACE_SPREAD)
-
-
-def _steady(memory: Memory) -> bool:
-    """Whether at least ``_STEADY`` recent moves all fit one pace (none had to be dropped)."""
-    if len(memory.moves) < _STEADY or memory.seen is None:
-        return False
-    programme = _programme(memory.moves, 1.0, memory.step or 0.0, memory.seen)
-    return programme is not None and _finish_range(*programme) is not None
 
 
 def estimate_finish(memory: Memory) -> tuple[float, float] | None:
@@ -294,7 +284,7 @@ def estimate_finish(memory: Memory) -> tuple[float, float] | None:
     fits the recent moves; see ``_reach``.
     """
     estimate = _reach(memory, 1.0)
-    return None if estimate is None else estimate[:2]
+    return None if estimate is None else (estimate[0], estimate[1])
 
 
 def _bisected(policy: PollPolicy, memory: Memory, now: float, delay: float, width: float) -> float:
@@ -314,7 +304,7 @@ def _bisected(policy: PollPolicy, memory: Memory, now: float, delay: float, widt
     nxt = _reach(memory, last + step)
     if nxt is None:
         return delay
-    earliest, latest, spread = nxt
+    earliest, latest, spread, _ = nxt
     if last + 2 * step >= 1.0 - _MOVED:
         spacing = max(policy.probe_interval, spread / policy.probes)
         return min(delay, max(earliest - now, spacing))
@@ -339,7 +329,7 @@ def next_delay(policy: PollPolicy, memory: Memory, now: float, *, retry_after: f
         jitter = policy.random.uniform(1.0 - policy.jitter, 1.0 + policy.jitter)
         delay = _series(policy, now - reference, policy.max_stall_interval) * jitter
     else:
-        earliest, latest, width = estimate
+        earliest, latest, width, steady = estimate
         probe = min(policy.probe_interval, max(policy.min_interval, 2 * policy.settle, width / policy.probes))
         if now + probe < earliest:  # approach: a fraction of the way, then land on it
             ahead = earliest - now
@@ -348,7 +338,7 @@ def next_delay(policy: PollPolicy, memory: Memory, now: float, *, retry_after: f
             if ahead * policy.approach < policy.probe_interval:
                 delay = ahead
             else:
-                share = (1.0 + policy.approach) / 2 if _steady(memory) else policy.approach
+                share = (1.0 + policy.approach) / 2 if steady else policy.approach
                 delay = min(ahead * share, policy.max_interval) * spread
             delay = _bisected(policy, memory, now, delay, width)
             rests_on = memory.moves[-1].after - memory.moves[0].before
