@@ -70,7 +70,7 @@ class MicroJob:
             if report_progress:
                 failed = self.failed_before[processed]
                 body.update(processed=processed, succeeded=processed - failed, failed=failed)
-            updated = timeline.start_at + processed / timeline.speed if processed else timeline.accepted_at
+            updated = timeline.reached_at(processed) if processed else timeline.accepted_at
         body["created_at"] = _time(timeline.accepted_at)
         body["updated_at"] = _time(updated)
         if self.job_id is not None:

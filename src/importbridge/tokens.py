@@ -39,7 +39,7 @@ from . import jsontext
 from .errors import ConfigurationError, TokenError
 from .model import JobState
 from .provider import NAME_PATTERN
-from .schedule import Memory
+from .schedule import MOVES_KEPT, Memory, Move
 
 if TYPE_CHECKING:
     from .provider import Provider
@@ -234,10 +234,6 @@ def _check(payload: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(payload.encode("ascii")).digest()).decode()[:8]
 
 
-def _pair(value: tuple[float, float] | None) -> list[float] | None:
-    return None if value is None else [value[0], value[1]]
-
-
 def _body(token: Token) -> dict[str, Any]:
     memory = token.memory
     body: dict[str, Any] = {
@@ -249,10 +245,10 @@ def _body(token: Token) -> dict[str, Any]:
         "m": {
             "t": memory.started,
             "a": memory.attempts,
-            "b": _pair(memory.base),
-            "v": _pair(memory.moved),
             "q": memory.step,
             "l": memory.last,
+            "n": memory.seen,
+            "e": [[m.before, m.before_value, m.after, m.to] for m in memory.moves],
         },
     }
     if token.origin is not None:
@@ -381,6 +377,45 @@ def _object(body: Any, name: str, keys: tuple[str, ...]) -> dict[str, Any]:
     return body
 
 
+def _moves(value: Any) -> tuple[Move, ...]:
+    if not isinstance(value, list) or len(value) > MOVES_KEPT:
+        raise ValueError(f"moves must be a list of at most {MOVES_KEPT}, got {value!r}")
+    moves = []
+    for item in value:
+        if not isinstance(item, list) or len(item) != 4:
+            raise ValueError(f"a move is four numbers, got {item!r}")
+        before, after = _time(item[0], "move"), _time(item[2], "move")
+        before_value, to = _fraction(item[1], "move"), _fraction(item[3], "move")
+        if before is None or before_value is None or after is None or to is None:
+            raise ValueError(f"a move is four numbers, got {item!r}")
+        moves.append(Move(before=before, before_value=before_value, after=after, to=to))
+    return tuple(moves)
+
+
+def _memory(body: dict[str, Any], attempts: int) -> Memory:
+    """The schedule's memory. Tokens written before it kept moves carry ``b`` (the last poll
+    still at the first progress seen) and ``v`` (the first at the latest) instead: one move."""
+    last = _fraction(body["l"], "last")
+    if "e" in body:
+        moves, seen = _moves(body["e"]), _time(body["n"], "seen")
+    else:
+        base, moved = _point(body.get("b"), "base"), _point(body.get("v"), "moved")
+        moves = (
+            (Move(before=base[0], before_value=base[1], after=moved[0], to=moved[1]),)
+            if base is not None and moved is not None and moved[1] > base[1] and moved[0] > base[0]
+            else ()
+        )
+        seen = None if moved is None else moved[0]
+    return Memory(
+        started=_time(body["t"], "started"),
+        attempts=attempts,
+        step=_fraction(body["q"], "step"),
+        last=last,
+        seen=seen,
+        moves=moves,
+    )
+
+
 def _from_body(body: Any) -> Token:
     body = _object(body, "payload", ("p", "j", "c", "d", "s", "m"))
     provider, job_id = _text(body["p"], "provider"), _text(body["j"], "job id")
@@ -396,18 +431,11 @@ def _from_body(body: Any) -> Token:
     made_for = body.get("o")
     if made_for is not None and _text(made_for, "origin") != origin(made_for):
         raise ValueError("origin must be a scheme://host[:port]")
-    memory_body = _object(body["m"], "schedule memory", ("t", "a", "b", "v", "q", "l"))
+    memory_body = _object(body["m"], "schedule memory", ("t", "a", "q", "l"))
     attempts = memory_body["a"]
     if isinstance(attempts, bool) or not isinstance(attempts, int) or not 0 <= attempts <= _MAX_ATTEMPTS:
         raise ValueError(f"attempts must be an integer from 0 to {_MAX_ATTEMPTS}")
-    memory = Memory(
-        started=_time(memory_body["t"], "started"),
-        attempts=attempts,
-        base=_point(memory_body["b"], "base"),
-        moved=_point(memory_body["v"], "moved"),
-        step=_fraction(memory_body["q"], "step"),
-        last=_fraction(memory_body["l"], "last"),
-    )
+    memory = _memory(memory_body, attempts)
     state = body["s"]
     if state is not None and not isinstance(state, str):
         raise ValueError("state must be a state name")

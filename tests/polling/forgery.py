@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from importbridge import JobState
-from importbridge.schedule import Memory
+from importbridge.schedule import MOVES_KEPT, Memory, Move
 from importbridge.tokens import Token, TokenKey
 
 
@@ -66,15 +66,15 @@ def seal(body: Any, *, version: int = 1, key: TokenKey | None = None, raw: bytes
 printable = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=24)
 times = st.floats(min_value=0, max_value=1e11, allow_nan=False)
 fractions = st.floats(min_value=0, max_value=1, allow_nan=False)
-points = st.one_of(st.none(), st.tuples(times, fractions))
+moves = st.builds(Move, before=times, before_value=fractions, after=times, to=fractions)
 memories = st.builds(
     Memory,
     started=st.one_of(st.none(), times),
     attempts=st.integers(0, 10**9),
-    base=points,
-    moved=points,
     step=st.one_of(st.none(), fractions),
     last=st.one_of(st.none(), fractions),
+    seen=st.one_of(st.none(), times),
+    moves=st.lists(moves, max_size=MOVES_KEPT).map(tuple),
 )
 
 
@@ -119,9 +119,15 @@ VALUES = (
 )
 MEMORIES = (
     Memory(),
-    Memory(started=1.7e9, attempts=3, base=(1.7e9, 0.1), moved=(1.7e9 + 60, 0.4), step=0.01, last=0.4),
-    Memory(started=0.0, attempts=10**9, base=(0.0, 0.0), moved=(1e11, 1.0), step=1.0, last=1.0),
-    Memory(started=1e11, attempts=0, base=(1e11, 1.0), moved=None, step=None, last=0.0),
+    Memory(
+        started=1.7e9, attempts=3, step=0.01, last=0.4, seen=1.7e9 + 60,
+        moves=(Move(before=1.7e9, before_value=0.1, after=1.7e9 + 60, to=0.4),),
+    ),
+    Memory(
+        started=0.0, attempts=10**9, step=1.0, last=1.0, seen=1e11,
+        moves=(Move(before=0.0, before_value=0.0, after=1e11, to=1.0),) * MOVES_KEPT,
+    ),
+    Memory(started=1e11, attempts=0, step=None, last=0.0, seen=None, moves=()),
 )
 #: values that break naive readers: wrong types, out of range, unprintable, deeply nested
 HOSTILE = (

@@ -24,6 +24,7 @@ from importbridge import (
     TokenError,
 )
 from importbridge.polling import make_token, wait
+from importbridge.schedule import MOVES_KEPT, Move
 from importbridge.tokens import (
     MAX_LENGTH,
     VERSION,
@@ -193,7 +194,7 @@ def _json(path: str, value: object) -> bytes:
         _json("d", 10**65),
         _json("d", -1),
         _json("s", "finished"),
-        _json("m.b", [1, 2]),
+        _json("m.e", [[1, 2]]),
         _json("m.q", 1.5),
         _json("p", "Fake Provider"),
         _json("c", {"team_id": 7}),
@@ -322,3 +323,21 @@ def test_a_job_without_an_id_has_no_token():
     client = ScriptedClient(VirtualClock(), [])
     with pytest.raises(TokenError, match="no id"):
         make_token(client, job("complete", job_id=None))
+
+
+def test_a_token_from_before_the_schedule_kept_moves_still_decodes():
+    memory = {"t": 100.0, "a": 3, "b": [101.0, 0.0], "v": [104.0, 0.25], "q": 0.001, "l": 0.25}
+    token = decode(seal({"p": "micro", "j": "42", "c": {}, "d": None, "s": "running", "m": memory}))
+    assert token.memory.attempts == 3
+    assert token.memory.moves == (Move(before=101.0, before_value=0.0, after=104.0, to=0.25),)
+    assert token.memory.seen == 104.0
+    assert token.memory.last == 0.25
+
+
+@pytest.mark.parametrize(
+    "moves", [[[1, 2, 3]], [[1, 2, 3, None]], "x", [[1, 0.2, 3, 0.4]] * (MOVES_KEPT + 1)]
+)
+def test_malformed_moves_are_a_token_error(moves):
+    memory = {"t": 1.0, "a": 0, "q": None, "l": None, "n": None, "e": moves}
+    with pytest.raises(TokenError, match="move"):
+        decode(seal({"p": "micro", "j": "42", "c": {}, "d": None, "s": None, "m": memory}))

@@ -179,8 +179,8 @@ class Sandbox:
             raise UnknownProviderError(name, sorted(self.simulators)) from None
 
     def configure(self, **changes: Any) -> SandboxConfig:
-        """Change knobs while running: speed, start_delay, report_progress, rate_limit,
-        sync_threshold, max_body. Jobs keep the speed they were accepted with."""
+        """Change knobs while running: speed, start_delay, report_progress, progress_curve,
+        rate_limit, sync_threshold, max_body. Jobs keep the speed and curve they were accepted with."""
         return self._live.update(**changes)
 
     def state(self) -> dict[str, Any]:
@@ -292,6 +292,7 @@ def run(
     rate_limit: float | None = 10.0,
     frozen: bool = False,
     report_progress: bool = True,
+    progress_curve: Any = "linear",
     start_delay: float = 0.2,
     max_body: int = 16 * 1024 * 1024,
     slow_seconds: float = 1.0,
@@ -302,9 +303,13 @@ def run(
     """Start a sandbox serving every installed simulator; use it as a context manager.
 
     ``faults``: probability (0..1) that a request gets a random fault, drawn from ``seed``.
-    ``speed``: virtual rows per second (default 250). ``frozen``: virtual time only moves with
-    ``sb.clock.advance``. ``providers`` limits which simulators mount; ``simulators`` replaces
-    discovery with explicit ``{name: factory}`` (e.g. a plugin author's simulator under test).
+    ``speed``: virtual rows per second (default 250). ``progress_curve``: how jobs progress over
+    their run time, a name (``linear``, ``accelerating``, ``decelerating``, ``steps``,
+    ``idle-then-linear``, ``fast-then-tail``) or ``(time fraction, progress fraction)`` points;
+    ``sb.configure(progress_curve=...)`` changes it for jobs accepted later. ``frozen``: virtual
+    time only moves with ``sb.clock.advance``. ``providers`` limits which simulators mount;
+    ``simulators`` replaces discovery with explicit ``{name: factory}`` (e.g. a plugin author's
+    simulator under test).
     """
     factories = dict(simulators) if simulators is not None else discover_simulators()
     if providers is not None:
@@ -317,6 +322,7 @@ def run(
         speed=DEFAULT_SPEED if speed is None else speed,
         start_delay=start_delay,
         report_progress=report_progress,
+        progress_curve=progress_curve,
         rate_limit=rate_limit,
         sync_threshold=sync_threshold,
         max_body=max_body,

@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 __all__ = ["add_arguments", "run_command"]
 
@@ -34,6 +34,19 @@ def _positive(text: str) -> float:
     return value
 
 
+def _curve(text: str) -> Any:
+    """A curve's name, or points written ``t:p,t:p`` (fractions), e.g. ``0.3:0,1:1``."""
+    from .curves import normalize_curve
+
+    try:
+        if ":" in text:
+            points = [tuple(float(part) for part in pair.split(":")) for pair in text.split(",")]
+            return normalize_curve(points)
+        return normalize_curve(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the sandbox command's options to ``parser``."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -43,6 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="seed for faults and ids (reproducible runs)")
     parser.add_argument("--speed", type=_positive, default=None, metavar="ROWS_PER_S",
                         help="virtual rows per second each job processes (default 250)")
+    parser.add_argument("--progress-curve", type=_curve, default="linear", metavar="CURVE",
+                        help="how jobs progress over their run time: linear (default), accelerating, "
+                             "decelerating, steps, idle-then-linear, fast-then-tail, or time:progress "
+                             "fraction points such as 0.3:0,0.5:0.9")
 
 
 def run_command(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
@@ -58,7 +75,7 @@ def run_command(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with sandbox.run(host=args.host, port=args.port, faults=args.faults, seed=args.seed,
-                         speed=args.speed) as sb:
+                         speed=args.speed, progress_curve=args.progress_curve) as sb:
             if getattr(args, "json", False):  # one document: where it serves and the settings
                 stream.write(json.dumps({"url": sb.url, "env": dict(sb.env)}) + "\n")
             else:

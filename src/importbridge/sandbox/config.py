@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from .curves import CurveSpec, normalize_curve
+
 __all__ = ["DEFAULT_SPEED", "SandboxConfig"]
 
 DEFAULT_SPEED = 250.0  # virtual rows per second: 400 rows finish in under 2 s of real time
@@ -29,6 +31,9 @@ class SandboxConfig:
     - ``speed``: virtual rows per second a job processes.
     - ``start_delay``: virtual seconds between accepting a job and starting it.
     - ``report_progress``: False hides progress while a job runs (for polling benchmarks).
+    - ``progress_curve``: how a job's progress moves over its run time: a name from
+      ``curves.CURVES`` or ``(time fraction, progress fraction)`` points; a job keeps the
+      curve it was accepted with.
     - ``rate_limit``: requests per second per key where a provider documents one (None: off).
     - ``sync_threshold``: largest batch a provider with sync/async routing answers inline.
     - ``max_body``: largest request body in bytes; larger ones get 413.
@@ -37,6 +42,7 @@ class SandboxConfig:
     speed: float = attrs.field(default=DEFAULT_SPEED, validator=_positive)
     start_delay: float = attrs.field(default=0.2, validator=_non_negative)
     report_progress: bool = True
+    progress_curve: CurveSpec = attrs.field(default="linear", converter=normalize_curve)
     rate_limit: float | None = attrs.field(default=10.0, validator=_positive)
     sync_threshold: int = attrs.field(default=100, validator=_non_negative)
     max_body: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)

@@ -23,6 +23,7 @@ import attrs
 
 from .clock import VirtualClock
 from .config import LiveConfig, SandboxConfig
+from .curves import curve_points
 from .messages import HttpError, Request, Response
 from .routing import Router
 from .timeline import Timeline
@@ -66,10 +67,12 @@ class SimulatorContext:
         return self.live.current
 
     def timeline(self, total: int, *, delay: float = 0.0) -> Timeline:
-        """A schedule for a job of ``total`` rows accepted now, at the configured speed."""
+        """A schedule for a job of ``total`` rows accepted now, at the configured speed and
+        progress curve."""
         config = self.config
         return Timeline.begin(
-            self.clock.now(), total, speed=config.speed, delay=config.start_delay + delay
+            self.clock.now(), total, speed=config.speed, delay=config.start_delay + delay,
+            curve=curve_points(config.progress_curve),
         )
 
     def new_uuid(self) -> str:

@@ -1,8 +1,9 @@
 """How far a job has got, computed from the virtual clock whenever it is read.
 
-A job is accepted, waits ``start_delay``, then processes its rows in order at ``speed`` rows per
-virtual second. Nothing runs in the background: every status read asks the timeline "how many
-rows by now?", so advancing the clock is all it takes to move jobs along.
+A job is accepted, waits ``start_delay``, then processes its rows in order for ``total / speed``
+virtual seconds, following its progress ``curve`` (steady by default; see ``curves``). Nothing
+runs in the background: every status read asks the timeline "how many rows by now?", so
+advancing the clock is all it takes to move jobs along.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import enum
 import math
 
 import attrs
+
+from .curves import CURVES, Curve, progress_at, time_at
 
 __all__ = ["Phase", "Timeline"]
 
@@ -23,21 +26,29 @@ class Phase(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class Timeline:
-    """The schedule of one job: accepted at ``accepted_at``, starts at ``start_at``."""
+    """The schedule of one job: accepted at ``accepted_at``, starts at ``start_at``, runs for
+    ``total / speed`` seconds along ``curve`` (points of a ``curves`` curve)."""
 
     accepted_at: float
     start_at: float
     total: int
     speed: float
+    curve: Curve = CURVES["linear"]
 
     @classmethod
-    def begin(cls, now: float, total: int, *, speed: float, delay: float) -> Timeline:
+    def begin(
+        cls, now: float, total: int, *, speed: float, delay: float, curve: Curve = CURVES["linear"]
+    ) -> Timeline:
         """A job accepted at ``now`` that starts ``delay`` seconds later."""
-        return cls(accepted_at=now, start_at=now + max(0.0, delay), total=total, speed=speed)
+        return cls(accepted_at=now, start_at=now + max(0.0, delay), total=total, speed=speed, curve=curve)
+
+    @property
+    def duration(self) -> float:
+        return self.total / self.speed
 
     @property
     def finish_at(self) -> float:
-        return self.start_at + self.total / self.speed
+        return self.start_at + self.duration
 
     def phase(self, now: float) -> Phase:
         if now >= self.finish_at:
@@ -53,7 +64,14 @@ class Timeline:
             return self.total
         if phase is Phase.PENDING:
             return 0
-        return min(self.total, math.floor((now - self.start_at) * self.speed))
+        done = progress_at(self.curve, (now - self.start_at) / self.duration)
+        return min(self.total, math.floor(done * self.total + 1e-9))
+
+    def reached_at(self, rows: int) -> float:
+        """When the job had processed ``rows`` rows (its start for 0)."""
+        if rows <= 0 or not self.total:
+            return self.start_at
+        return self.start_at + time_at(self.curve, min(1.0, rows / self.total)) * self.duration
 
     def started_at(self, now: float) -> float | None:
         return self.start_at if now >= self.start_at else None
