@@ -127,7 +127,7 @@ def test_an_encoding_that_is_not_a_text_codec_is_a_usage_error(tmp_path: Path, c
     [
         ('{"name": NaN}\n', ["line 1", "NaN is not a JSON value"]),
         ('{"n": 1e999}\n', ["line 1", "out of range"]),
-        ("[" * 5000 + "]" * 5000, ["nested too deeply"]),
+        ("[" * 5000 + "]" * 5000, ["nested deeper than 100 levels"]),
         ('{"name": "A"}\n[1]\n', ["line 2", "list, not a JSON object"]),
         ('{"a": "x\u2028y"}\n{"oops"\n', ["line 2", "not JSON"]),  # U+2028 does not end a line
     ],
