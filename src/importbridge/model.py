@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from ._deferred import DeferredSlot, deferred_value
 from ._fastinit import install_fast_init
 
 __all__ = [
@@ -198,9 +199,13 @@ class TableImport:
     error: JobError | None = None
 
 
-def _row_tuple(rows: Iterable[RowResult]) -> tuple[RowResult, ...]:
-    """Accept any iterable of rows (typed, so mypy checks what callers pass)."""
-    return tuple(rows)
+def _row_tuple(
+    rows: Iterable[RowResult] | Callable[[], Iterable[RowResult]],
+) -> tuple[RowResult, ...]:
+    """Accept any iterable of rows, or a builder of them called on first access (``_deferred``)."""
+    if deferred_value(rows):
+        return rows  # type: ignore[return-value]  # DeferredSlot turns it into the tuple
+    return tuple(rows)  # type: ignore[arg-type]
 
 
 def _table_tuple(tables: Iterable[TableImport]) -> tuple[TableImport, ...]:
@@ -212,6 +217,9 @@ class ImportJob:
     """One import job, normalized. Field names and meanings are the contract's (docs/concepts.md).
 
     ``raw`` keeps the provider's payload for debugging; it takes no part in equality, repr or JSON.
+    ``rows`` also accepts a zero-argument callable that returns the rows: it is called once, on
+    the first read of ``job.rows``, so an adapter that has validated a large payload's rows
+    defers building them (rows nobody reads cost nothing); everything else behaves the same.
     """
 
     provider: str
@@ -264,3 +272,4 @@ _NAMES = {"_datetime": datetime, "_UTC": timezone.utc}
 for _model in (JobError, TableImport, ImportJob):
     install_fast_init(_model, passes=_PASSES, unchanged=_UNCHANGED, names=_NAMES)
 RowResult.of = staticmethod(install_fast_init(RowResult, passes=_PASSES, names=_NAMES))
+ImportJob.rows = DeferredSlot(ImportJob.rows)  # type: ignore[assignment]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._deferred import paused_gc
 from .errors import (
     InvalidPluginError,
     PayloadError,
@@ -302,8 +303,22 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     """
     adapter = get_provider(provider)
     if isinstance(payload, (str, bytes, bytearray, memoryview)):
-        try:
-            payload = loads(payload)
-        except JSONTextError as exc:
-            raise PayloadError(adapter.name, "", str(exc)) from None
+        if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
+            with paused_gc():
+                return adapter.normalize(_decoded(adapter.name, payload))
+        payload = _decoded(adapter.name, payload)
     return adapter.normalize(payload)
+
+
+#: from this size on, a payload given as text is decoded and normalized with the collector
+#: paused (see ``_deferred.paused_gc``): what JSON builds is acyclic, so every pass the
+#: collector would make over the growing tree finds nothing, and those passes are what made
+#: the cost per row grow with the payload's size
+BULK_TEXT = 64 * 1024
+
+
+def _decoded(name: str, text: str | bytes | bytearray | memoryview) -> object:
+    try:
+        return loads(text)
+    except JSONTextError as exc:
+        raise PayloadError(name, "", str(exc)) from None
