@@ -153,9 +153,10 @@ class ExportParser:
         if not errors.keys() >= set(keys):
             self._add_errors(keys)
         numbers = list(map(itemgetter(at_row), records))
+        rows: list[int] | list[int | None]
         try:
-            rows: list[int | None] = list(map(int, numbers))
-            if min(rows) < 0:  # type: ignore[type-var]
+            rows = list(map(int, numbers))
+            if min(rows) < 0:
                 raise ValueError
         except ValueError:
             rows = list(map(_number, numbers))
