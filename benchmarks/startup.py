@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 CONNECT_BUDGET_MS = 30.0
@@ -64,13 +65,26 @@ def commands() -> dict[str, list[str]]:
 
 def _has_sdk() -> bool:
     probe = [sys.executable, "-c", "import micro_so; micro_so.Micro"]
-    return subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    done = subprocess.run(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV or None)
+    return done.returncode == 0
+
+
+def environment(cache: str) -> dict[str, str]:
+    """This environment, with bytecode cached (in ``cache``) as an installed package has it:
+    under ``PYTHONDONTWRITEBYTECODE`` a source checkout would be compiled on every start,
+    while the baselines' site-packages come with their ``.pyc`` files."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = cache
+    return env
+
+
+ENV: dict[str, str] = {}
 
 
 def once(argv: list[str]) -> float:
     """Wall-clock milliseconds for one run of ``argv``."""
     started = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV or None)
     return (time.perf_counter() - started) * 1000
 
 
@@ -78,17 +92,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=20, help="runs of each command (default 20)")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as cache:
+        ENV.update(environment(cache))
+        run_all(args.repeats)
+
+
+def run_all(repeats: int) -> None:
     runs = commands()
     samples: dict[str, list[float]] = {label: [] for label in runs}
     for argv in runs.values():  # warm the OS file cache and .pyc files first
         once(argv)
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         for label, argv in runs.items():
             samples[label].append(once(argv))
     best = {label: min(values) for label, values in samples.items()}
     worst = {label: max(values) for label, values in samples.items()}
     floor, baseline = best["python -c pass"], best["import requests"]
-    print(f"best and worst of {args.repeats} runs each ({sys.executable}, Python {sys.version.split()[0]})")
+    print(f"best and worst of {repeats} runs each ({sys.executable}, Python {sys.version.split()[0]})")
     print(f"{'command':<24} {'best ms':>8} {'worst ms':>9} {'over pass':>10} {'vs requests':>12}")
     for label in runs:
         print(
