@@ -76,13 +76,28 @@ def test_rows_of_a_large_payload_are_built_only_when_read() -> None:
     assert again == job
 
 
-@given(st.sampled_from(["micro", "talkvalue"]), st.integers(0, 40))
+@given(st.sampled_from(["micro", "talkvalue", "qobra"]), st.integers(0, 40))
 def test_a_bad_entry_still_fails_in_normalize_not_on_access(provider: str, bad: int) -> None:
     if provider == "micro":
         entries = [{"id": f"r{n}", "created": True} for n in range(41)]
         entries[bad] = {"id": 5}
         payload = {"status": "complete", "total": 41, "results": entries}
         where = f"results[{bad}].id"
+    elif provider == "qobra":
+        lines: list[dict[str, object]] = [{"line_number": n, "details": "x"} for n in range(41)]
+        lines[bad] = {"line_number": -1}
+        error = {"title": "ParsingError", "parsing_error_details": lines}
+        table = {"type": "api", "status": "finished", "progress": 100, "error": error}
+        payload = {
+            "data_import": {
+                "id": "i",
+                "created_at": "2024-06-25T09:58:32Z",
+                "status": "finished",
+                "progress": 100,
+                "data_tables_details": [table],
+            }
+        }
+        where = f"parsing_error_details[{bad}].line_number"
     else:
         entries = [{"rowNum": n, "errorCode": "E", "errorMessage": "m"} for n in range(41)]
         entries[bad] = {"rowNum": -1}
