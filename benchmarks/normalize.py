@@ -362,7 +362,7 @@ def rows_table(sizes: Sequence[int], repeats: int, verdicts: Verdicts) -> None:
     if sdk is None:
         print("3. micro-so (Micro's SDK) is not installed: no SDK comparison")
     else:
-        print(f"3. Micro's SDK (micro-so) on the same bytes, up to {SDK_UP_TO:,} rows (beyond: minutes a call)")
+        print(f"3. Micro's SDK (micro-so) on the same bytes, up to {SDK_UP_TO:,} rows (beyond: minutes)")
         print(
             f"{'rows':>9} {'validate_json':>12} {'loads+validate':>12} {'normalize':>12} {'/json':>7}"
             f" {'+touch rows':>12} {'/json':>7}"
