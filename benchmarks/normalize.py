@@ -1,66 +1,95 @@
-"""How fast is ``importbridge.normalize`` against the floor (``json.loads``) and Micro's SDK?
+"""How fast, and how big, is ``importbridge.normalize`` against ``json.loads`` and Micro's SDK?
 
-Run: ``python benchmarks/normalize.py`` (add ``--quick`` for fewer repeats).
+Run: ``python benchmarks/normalize.py`` (``--quick`` for fewer repeats, ``--sizes 1000,10000``
+to choose the row counts; the default sweeps 1k / 10k / 100k / 1M rows).
 
-For each provider it normalizes, from bytes, a status-only payload and a payload carrying
-10,000 row results (Micro sync ``results``, Qobra ``parsing_error_details``, TalkValue
-``failedRows``), and in the same run times ``json.loads`` of the same bytes. For Micro it also
-times the official SDK's parse, ``ImportGetResponse.model_validate(json.loads(b))``.
-Each figure is the best (and median) of several ``timeit`` repeats, per call.
+Honest by construction: the garbage collector stays on (``timeit`` would turn it off), every
+call gets bytes it has not seen (distinct timestamps, so no date cache hits; distinct error
+messages per row, so no error sharing), and the contenders are timed in turns within each
+repeat, so a busy neighbour slows them alike. A figure is the median over repeats of the mean
+time per call (GC pauses included); the ratios compare figures of the same run.
 
-Targets: status-only normalize within 3x of ``json.loads``; the 10,000-row Micro normalize
-faster than the SDK's parse.
+Tables:
+1. status-only payloads, every provider: normalize from bytes / ``json.loads`` of the same bytes;
+2. row payloads (Micro ``results``, Qobra ``parsing_error_details``, TalkValue ``failedRows``) at
+   each size: ``json.loads``, normalize, normalize then touching every row (``for row in
+   job.rows``), per-row cost, and peak traced memory of one call (normalize / json.loads alone);
+3. for Micro, the official SDK (micro-so) at each size: ``model_validate_json(bytes)`` and
+   ``model_validate(json.loads(bytes))``.
+
+Targets (issue 11): status-only <= 2.5x json.loads; Micro 10,000 rows <= 0.67x the SDK's
+``model_validate_json`` and <= 2.0x json.loads; per-row cost at 1M rows <= 1.3x that at 10k;
+peak memory at 1M rows <= 1.3x json.loads alone. The verdicts are printed last.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
+import gc
 import json
 import statistics
 import sys
-import timeit
-from collections.abc import Callable
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import importbridge
 
-ROWS = 10_000
+BASE_EPOCH = 1_778_840_521  # 2026-05-15T10:22:01Z
 
 
-def micro_status() -> dict[str, Any]:
+def stamp(n: int, offset: int = 0) -> str:
+    """A distinct ISO-8601 timestamp for call ``n`` (milliseconds vary too)."""
+    seconds = BASE_EPOCH + n * 7 + offset
+    when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{when}.{(n * 37) % 1000:03d}Z"
+
+
+# -- payloads ---------------------------------------------------------------------------------
+
+
+def micro_status(n: int) -> dict[str, Any]:
     return {
-        "job_id": "imp_01HZX3",
+        "job_id": f"imp_{n:08d}",
         "status": "processing",
         "total": 5000,
-        "processed": 1200,
-        "succeeded": 1190,
+        "processed": 1200 + n % 3000,
+        "succeeded": 1190 + n % 3000,
         "failed": 10,
-        "created_at": "2026-05-15T10:42:01.250Z",
-        "updated_at": "2026-05-15T10:42:31.500Z",
-        "expires_at": "2026-05-22T10:42:01.250Z",
+        "created_at": stamp(n),
+        "updated_at": stamp(n, 30),
+        "expires_at": stamp(n, 604_800),
     }
 
 
-def micro_rows() -> dict[str, Any]:
+def micro_rows(n: int, rows: int) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
-    for n in range(ROWS):
-        if n % 10 == 9:
-            error = {"code": "invalid_email", "message": "email is not an address"}
-            results.append({"id": None, "created": False, "existing": False, "error": error})
+    for i in range(rows):
+        if i % 10 == 9:
+            message = f"email user{i}.{n}@@example.com is not an address"
+            results.append(
+                {
+                    "id": None,
+                    "created": False,
+                    "existing": False,
+                    "error": {"code": "invalid_email", "message": message},
+                }
+            )
         else:
-            record = f"7f000001-0000-4000-8000-{n:012d}"
-            results.append({"id": record, "created": n % 3 != 0, "existing": n % 3 == 0})
+            results.append(
+                {"id": f"7f{n:06x}-0000-4000-8000-{i:012d}", "created": i % 3 != 0, "existing": i % 3 == 0}
+            )
     return {
         "job_id": None,
         "status": "complete",
-        "total": ROWS,
-        "processed": ROWS,
-        "succeeded": ROWS - ROWS // 10,
-        "failed": ROWS // 10,
+        "total": rows,
+        "processed": rows,
+        "succeeded": rows - rows // 10,
+        "failed": rows // 10,
         "results": results,
-        "created_at": "2026-05-15T10:42:01.250Z",
-        "updated_at": "2026-05-15T10:42:09.000Z",
+        "created_at": stamp(n),
+        "updated_at": stamp(n, 9),
     }
 
 
@@ -75,179 +104,295 @@ def _qobra_table(key: str, records: int | None, error: Any = None) -> dict[str, 
     }
 
 
-def qobra_status() -> dict[str, Any]:
+def qobra_status(n: int) -> dict[str, Any]:
     return {
         "data_import": {
-            "id": "665f1b2c3d4e5f6a7b8c9d02",
-            "created_at": "2024-06-25T09:58:32Z",
-            "launched_at": "2024-06-25T10:03:27Z",
+            "id": f"665f1b2c3d4e5f6a{n:08x}",
+            "created_at": stamp(n),
+            "launched_at": stamp(n, 295),
             "finished_at": None,
             "status": "started",
-            "progress": "40",
+            "progress": str(n % 100),
             "error": False,
             "data_tables_details": [_qobra_table("companies", None)],
         }
     }
 
 
-def qobra_rows() -> dict[str, Any]:
+def qobra_rows(n: int, rows: int) -> dict[str, Any]:
     details = [
         {
-            "line_number": n,
-            "row": {"id": str(n), "name": f"deal {n}", "amount": "AAAAA"},
-            "details": "ValueError: could not convert string to float: 'AAAAA'",
+            "line_number": i,
+            "row": {"id": str(i), "name": f"deal {i}", "amount": f"A{i}"},
+            "details": f"ValueError: could not convert string to float: 'A{i}.{n}'",
         }
-        for n in range(1, ROWS + 1)
+        for i in range(1, rows + 1)
     ]
     error = {"title": "ParsingError", "description": "Can't parse amounts", "parsing_error_details": details}
-    body = qobra_status()
-    body["data_import"].update(
-        status="finished", progress=100, error=True, finished_at="2024-06-25T10:14:12Z"
-    )
-    body["data_import"]["data_tables_details"] = [
+    body = qobra_status(n)
+    record = body["data_import"]
+    record.update(status="finished", progress=100, error=True, finished_at=stamp(n, 700))
+    record["data_tables_details"] = [
         _qobra_table("companies", 122),
         _qobra_table("opportunities", None, error),
     ]
-    body["data_import"]["data_tables_details"][0].update(status="finished", progress="100")
+    record["data_tables_details"][0].update(status="finished", progress="100")
     return body
 
 
-def talkvalue_status() -> dict[str, Any]:
+def talkvalue_status(n: int) -> dict[str, Any]:
     return {
-        "id": 4219,
+        "id": 4219 + n,
         "status": "RUNNING",
         "mode": "SKIP",
         "fileName": "leads.csv",
         "totalRows": 30000,
-        "processedRows": 12000,
-        "newCount": 8000,
+        "processedRows": 12000 + n % 1000,
+        "newCount": 8000 + n % 1000,
         "updatedCount": 0,
         "duplicatedCount": 300,
         "skipCount": 3500,
         "failedCount": 200,
         "failedRows": [],
-        "processStartedAt": "2026-05-15T11:00:02Z",
+        "processStartedAt": stamp(n),
     }
 
 
-def talkvalue_rows() -> dict[str, Any]:
-    body = talkvalue_status()
+def talkvalue_rows(n: int, rows: int) -> dict[str, Any]:
+    body = talkvalue_status(n)
     body.update(
         status="PARTIAL_SUCCESS",
-        processedRows=30000,
+        totalRows=rows + 20000,
+        processedRows=rows + 20000,
         newCount=16000,
         skipCount=3700,
-        failedCount=ROWS,
-        completedAt="2026-05-15T11:09:27Z",
+        failedCount=rows,
+        completedAt=stamp(n, 565),
         failedRows=[
             {
-                "rowNum": n + 2,
+                "rowNum": i + 2,
                 "errorCode": "INVALID_EMAIL",
-                "errorMessage": "Email could not be parsed",
-                "rawValue": f"user{n}@@example.com",
+                "errorMessage": f"Email user{i}.{n}@@example.com could not be parsed",
+                "rawValue": f"user{i}.{n}@@example.com",
             }
-            for n in range(ROWS)
+            for i in range(rows)
         ],
     )
     return body
 
 
-def measure(funcs: dict[str, Callable[[], object]], repeats: int) -> dict[str, tuple[float, float]]:
-    """name -> (best, median) seconds per call.
+SDK_UP_TO = 100_000  # rows
 
-    The contenders are timed in turns within each repeat, so a noisy neighbour slows them
-    alike; each repeat runs about 20 ms of calls (counts calibrated once per contender).
-    """
-    timers = {name: timeit.Timer(func) for name, func in funcs.items()}
-    numbers = {}
-    for name, timer in timers.items():
-        number, elapsed = timer.autorange()
-        numbers[name] = max(1, int(number * 0.02 / max(elapsed, 1e-9)))
+STATUS = {"micro": micro_status, "qobra": qobra_status, "talkvalue": talkvalue_status}
+ROWS = {"micro": micro_rows, "qobra": qobra_rows, "talkvalue": talkvalue_rows}
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+def run_over(func: Callable[[bytes], object], inputs: Sequence[bytes], start: int, calls: int) -> float:
+    """Seconds per call of ``func`` over ``calls`` inputs taken in turn from ``start`` (GC on)."""
+    count = len(inputs)
+    began = time.perf_counter()
+    for i in range(start, start + calls):
+        func(inputs[i % count])
+    return (time.perf_counter() - began) / calls
+
+
+def measure(
+    funcs: dict[str, Callable[[bytes], object]], inputs: Sequence[bytes], repeats: int
+) -> dict[str, float]:
+    """name -> median over ``repeats`` of seconds per call; each repeat runs ~20 ms per contender
+    (at least one call), the contenders in turns, each on inputs the previous repeat did not use."""
+    assert gc.isenabled()
+    calls = {}
+    for name, func in funcs.items():
+        func(inputs[0])  # imports, first-use caches
+        once = max(run_over(func, inputs, 1, 3), 1e-7)
+        calls[name] = max(1, int(0.02 / once))
     samples: dict[str, list[float]] = {name: [] for name in funcs}
+    offset = 0
     for _ in range(repeats):
-        for name, timer in timers.items():
-            samples[name].append(timer.timeit(numbers[name]) / numbers[name])
-    return {name: (min(times), statistics.median(times)) for name, times in samples.items()}
+        for name, func in funcs.items():
+            samples[name].append(run_over(func, inputs, offset, calls[name]))
+        offset += max(calls.values())
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def peak_memory(func: Callable[[bytes], object], data: bytes) -> float:
+    """Peak traced bytes allocated while ``func(data)`` runs and its result is alive."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = func(data)
+        _, peak = tracemalloc.get_traced_memory()
+        del result
+    finally:
+        tracemalloc.stop()
+    return float(peak)
 
 
 def _fmt(seconds: float) -> str:
-    return f"{seconds * 1e6:10.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:10.2f} ms"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:8.1f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:8.2f} ms"
+    return f"{seconds:8.3f} s "
+
+
+def _per_row(seconds: float, rows: int) -> str:
+    return f"{seconds / rows * 1e9:7.0f} ns"
+
+
+def _sdk() -> tuple[Callable[[bytes], object], Callable[[bytes], object]] | None:
+    """Micro's official SDK parses: ``model_validate_json`` on the bytes, and on ``json.loads``."""
+    try:
+        from micro_so.types.prism import ImportGetResponse
+    except ImportError:
+        return None
+    model = ImportGetResponse
+
+    def from_dict(data: bytes) -> object:
+        return model.model_validate(json.loads(data))
+
+    return model.model_validate_json, from_dict
+
+
+def _normalizer(provider: str) -> Callable[[bytes], object]:
+    def normalize(data: bytes) -> object:
+        return importbridge.normalize(provider, data)
+
+    return normalize
+
+
+def _toucher(provider: str) -> Callable[[bytes], object]:
+    def normalize_and_touch(data: bytes) -> object:
+        job = importbridge.normalize(provider, data)
+        for row in job.rows:
+            row.outcome  # noqa: B018 - reading each row is the point
+        return job
+
+    return normalize_and_touch
+
+
+class Verdicts:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.missed = 0
+
+    def add(self, target: str, ratio: float, limit: float) -> None:
+        met = ratio <= limit
+        self.missed += not met
+        self.lines.append(f"{'met   ' if met else 'MISSED'} {target}: {ratio:.2f}x (target <= {limit}x)")
+
+
+def status_table(repeats: int, verdicts: Verdicts) -> None:
+    print("1. status-only payloads (2,000 distinct payloads per provider, one per call)")
+    print(f"{'provider':<10} {'bytes':>6} {'json.loads':>12} {'normalize':>12} {'ratio':>7}")
+    for provider, build in STATUS.items():
+        inputs = [json.dumps(build(n)).encode() for n in range(2000)]
+        timing = measure({"loads": json.loads, "ours": _normalizer(provider)}, inputs, repeats)
+        ratio = timing["ours"] / timing["loads"]
+        print(
+            f"{provider:<10} {len(inputs[0]):>6} {_fmt(timing['loads'])} {_fmt(timing['ours'])}"
+            f" {ratio:>6.2f}x"
+        )
+        verdicts.add(f"{provider} status-only normalize / json.loads", ratio, 2.5)
+    print()
+
+
+def rows_table(sizes: Sequence[int], repeats: int, verdicts: Verdicts) -> None:
+    sdk = _sdk()
+    print("2. row payloads: median per call; per row; peak traced memory of one call")
+    print(
+        f"{'provider':<10} {'rows':>9} {'MB':>6} {'json.loads':>12} {'normalize':>12} {'ratio':>6}"
+        f" {'+touch rows':>12} {'ratio':>6} {'ns/row':>10} {'touched':>10}"
+        f" {'MB loads':>9} {'MB norm':>8} {'ratio':>6} {'MB touch':>9}"
+    )
+    per_row: dict[tuple[str, int], float] = {}
+    sdk_lines: list[str] = []
+    for provider, build in ROWS.items():
+        for size in sizes:
+            variants = 2 if size >= 100_000 else 6
+            inputs = [json.dumps(build(n, size)).encode() for n in range(variants)]
+            reps = 3 if size >= 1_000_000 else repeats
+            funcs: dict[str, Callable[[bytes], object]] = {
+                "loads": json.loads,
+                "ours": _normalizer(provider),
+                "touch": _toucher(provider),
+            }
+            if provider == "micro" and sdk is not None and size <= SDK_UP_TO:
+                funcs["sdk json"], funcs["sdk dict"] = sdk
+            timing = measure(funcs, inputs, reps)
+            mem = {name: peak_memory(funcs[name], inputs[0]) / 1e6 for name in ("loads", "ours", "touch")}
+            loads, ours, touch = timing["loads"], timing["ours"], timing["touch"]
+            per_row[provider, size] = ours / size
+            print(
+                f"{provider:<10} {size:>9,} {len(inputs[0]) / 1e6:>6.1f} {_fmt(loads)} {_fmt(ours)}"
+                f" {ours / loads:>5.2f}x {_fmt(touch)} {touch / loads:>5.2f}x {_per_row(ours, size)}"
+                f" {_per_row(touch, size)} {mem['loads']:>9.1f} {mem['ours']:>8.1f}"
+                f" {mem['ours'] / mem['loads']:>5.2f}x {mem['touch']:>9.1f}"
+            )
+            if "sdk json" in timing:
+                sdk_json, sdk_dict = timing["sdk json"], timing["sdk dict"]
+                sdk_lines.append(
+                    f"{size:>9,} {_fmt(sdk_json)} {_fmt(sdk_dict)} {_fmt(ours)} {ours / sdk_json:>6.2f}x"
+                    f" {_fmt(touch)} {touch / sdk_json:>6.2f}x"
+                )
+                if size == 10_000:
+                    verdicts.add(
+                        "micro 10,000 rows normalize / SDK model_validate_json", ours / sdk_json, 0.67
+                    )
+                    verdicts.add(
+                        "  (same, every row touched) / SDK model_validate_json", touch / sdk_json, 0.67
+                    )
+            if provider == "micro" and size == 10_000:
+                verdicts.add("micro 10,000 rows normalize / json.loads", ours / loads, 2.0)
+                verdicts.add("  (same, every row touched) / json.loads", touch / loads, 2.0)
+            if size == 1_000_000:
+                verdicts.add(
+                    f"{provider} 1M rows peak memory / json.loads alone", mem["ours"] / mem["loads"], 1.3
+                )
+            del inputs
+            gc.collect()
+        if (provider, 10_000) in per_row and (provider, 1_000_000) in per_row:
+            growth = per_row[provider, 1_000_000] / per_row[provider, 10_000]
+            verdicts.add(f"{provider} per-row cost at 1M rows / at 10k rows", growth, 1.3)
+    print()
+    if sdk is None:
+        print("3. micro-so (Micro's SDK) is not installed: no SDK comparison")
+    else:
+        print(f"3. Micro's SDK (micro-so) on the same bytes, up to {SDK_UP_TO:,} rows (beyond: minutes)")
+        print(
+            f"{'rows':>9} {'validate_json':>12} {'loads+validate':>12} {'normalize':>12} {'/json':>7}"
+            f" {'+touch rows':>12} {'/json':>7}"
+        )
+        print("\n".join(sdk_lines))
+    print()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000", help="row counts, comma-separated")
     args = parser.parse_args(argv)
-    repeats = 5 if args.quick else 21
-    sdk = _sdk_parser()
-
-    cases = [
-        ("micro", "status-only", micro_status()),
-        ("micro", f"{ROWS:,} results", micro_rows()),
-        ("qobra", "status-only", qobra_status()),
-        ("qobra", f"{ROWS:,} parsing errors", qobra_rows()),
-        ("talkvalue", "status-only", talkvalue_status()),
-        ("talkvalue", f"{ROWS:,} failedRows", talkvalue_rows()),
-    ]
-    print(f"best of {repeats} repeats per call (median in brackets); ratio = normalize / json.loads")
-    print(f"{'provider':<10} {'payload':<22} {'bytes':>9} {'json.loads':>13} {'normalize':>13} {'ratio':>7}")
-    verdicts: list[str] = []
-    sdk_line = ""
-    for provider, label, payload in cases:
-        data = json.dumps(payload).encode()
-        importbridge.normalize(provider, data)  # warm caches and imports outside the timing
-        funcs: dict[str, Callable[[], object]] = {
-            "floor": functools.partial(json.loads, data),
-            "ours": functools.partial(importbridge.normalize, provider, data),
-        }
-        with_sdk = False
-        if provider == "micro" and label != "status-only" and sdk is not None:
-            funcs["sdk"] = functools.partial(_sdk_parse, sdk, data)
-            with_sdk = True
-        timing = measure(funcs, repeats)
-        (floor, floor_median), (ours, ours_median) = timing["floor"], timing["ours"]
-        ratio = ours / floor
-        print(
-            f"{provider:<10} {label:<22} {len(data):>9,} {_fmt(floor)} {_fmt(ours)} {ratio:>6.2f}x"
-            f"   ({_fmt(floor_median).strip()} / {_fmt(ours_median).strip()})"
-        )
-        if label == "status-only":
-            verdicts.append(_verdict(f"{provider} status-only within 3x of json.loads", ratio <= 3.0, ratio))
-        if with_sdk:
-            best, median = timing["sdk"]
-            sdk_line = (
-                f"{'micro':<10} {'SDK model_validate':<22} {len(data):>9,} {'':>13} {_fmt(best)}"
-                f"          ({_fmt(median).strip()});  normalize / SDK = {ours / best:.2f}x"
-                f" (medians {ours_median / median:.2f}x)"
-            )
-            verdicts.append(
-                _verdict(f"micro {ROWS:,}-row normalize faster than the SDK parse", ours < best, ours / best)
-            )
-    if sdk_line:
-        print(sdk_line)
-    elif sdk is None:
-        print("micro SDK (micro-so) not installed: pip install 'importbridge[bench]' to compare")
-    print()
-    print("\n".join(verdicts))
+    repeats = 5 if args.quick else 15
+    sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
+    gc.enable()
+    print(
+        f"Python {sys.version.split()[0]}; GC on (thresholds {gc.get_threshold()});"
+        f" median of {repeats} repeats"
+    )
+    verdicts = Verdicts()
+    status_table(repeats, verdicts)
+    rows_table(sizes, repeats, verdicts)
+    print("\n".join(verdicts.lines))
+    total = len(verdicts.lines)
+    print(
+        f"summary: {total - verdicts.missed} of {total} targets met"
+        + (" (all held)" if not verdicts.missed else "")
+    )
     return 0
-
-
-def _sdk_parse(parse: Callable[[Any], object], data: bytes) -> object:
-    return parse(json.loads(data))
-
-
-def _sdk_parser() -> Callable[[Any], object] | None:
-    """The official Micro SDK's model parse, if micro-so is installed."""
-    try:
-        from micro_so.types.prism import ImportGetResponse
-    except ImportError:
-        return None
-    parse: Callable[[Any], object] = ImportGetResponse.model_validate
-    return parse
-
-
-def _verdict(target: str, met: bool, ratio: float) -> str:
-    return f"{'met   ' if met else 'MISSED'} {target} ({ratio:.2f}x)"
 
 
 if __name__ == "__main__":

@@ -17,9 +17,13 @@ are written down in docs/providers.md (Qobra):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any
+
+import attrs
 
 from importbridge import (
     ImportJob,
@@ -61,14 +65,14 @@ def normalize(payload: Any) -> ImportJob:
     r = _import(payload)
     word, reported = r.status("status", STATUS_WORDS)
     tables: list[TableImport] = []
-    rows: list[RowResult] = []
+    parts: list[_Lines] = []  # each failing table's rows: built, or built when read
     clean = known = landed = 0  # tables without an error; those reporting records; their sum
     rejected: int | None = 0
     for table in r.items("data_tables_details", required=True):
-        parsed, table_rows, listed = _table(table)
+        parsed, lines, listed = _table(table)
         tables.append(parsed)
-        if table_rows:
-            rows.extend(table_rows)
+        if lines.count:
+            parts.append(lines)
         if parsed.error is None:
             clean += 1
             if parsed.records is not None:
@@ -77,7 +81,7 @@ def normalize(payload: Any) -> ImportJob:
         elif not listed:
             rejected = None  # a failing table that does not list its lines: count unknown
         elif rejected is not None:
-            rejected += len(table_rows)
+            rejected += lines.count
     failing = len(tables) - clean
     flag = r.boolean("error")
     has_error = bool(failing) if flag is None else flag or bool(failing)
@@ -99,7 +103,7 @@ def normalize(payload: Any) -> ImportJob:
         started_at=r.datetime("launched_at"),
         finished_at=r.datetime("finished_at"),
         error=_job_error(tables) if has_error else None,
-        rows=tuple(rows),
+        rows=_rows(parts),
         rows_complete=reported.is_terminal and not has_error,
         tables=tuple(tables),
         raw=payload,
@@ -121,24 +125,49 @@ def _job_error(tables: list[TableImport]) -> JobError:
     return next((table.error for table in tables if table.error is not None), JobError())
 
 
-def _table(t: PayloadReader) -> tuple[TableImport, list[RowResult], bool]:
-    """One ``data_tables_details`` entry: its TableImport, its failed rows, whether it lists them."""
+@attrs.frozen
+class _Lines:
+    """A failing table's listed lines: how many, and their rows (or how to build them)."""
+
+    count: int
+    rows: tuple[RowResult, ...] | Callable[[], tuple[RowResult, ...]] = ()
+
+
+def _rows(parts: list[_Lines]) -> tuple[RowResult, ...] | Callable[[], tuple[RowResult, ...]]:
+    """Every table's rows in order: built now when all are, else a builder of them all."""
+    if any(callable(part.rows) for part in parts):
+        return functools.partial(_built, parts)
+    return _built(parts)
+
+
+def _built(parts: list[_Lines]) -> tuple[RowResult, ...]:
+    rows: list[RowResult] = []
+    for part in parts:
+        rows.extend(part.rows() if callable(part.rows) else part.rows)
+    return tuple(rows)
+
+
+def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
+    """One ``data_tables_details`` entry: its TableImport, its failed lines, whether it lists them."""
     word, reported = t.status("status", STATUS_WORDS)
     key = t.string("data_table_key") or ""
     records = t.count("number_of_records")
     problem = None if t.data.get("error") is None else t.child("error")
     error: JobError | None = None
-    rows: list[RowResult] = []
+    lines = _Lines(0)
     listed = False
     if problem is not None:
         error = JobError(code=problem.string("title"), message=problem.string("description"))
         listed = problem.has("parsing_error_details")
-        rows = _failed_lines(problem, error.code, key or None)
+        details = problem.objects("parsing_error_details")
+        build = functools.partial(_failed_lines, problem, details, error.code, key or None)
+        # every entry checked: built when read; an unusual one: built (and explained) now
+        lines = _Lines(len(details), build if _plain(details) else build())
     if reported is JobState.COMPLETE:
         reported = settle_state(
             reported,
             succeeded=records,
-            failed=len(rows) if listed else None,
+            failed=lines.count if listed else None,
             job_error=error is not None,
         )
     table = TableImport(
@@ -150,17 +179,43 @@ def _table(t: PayloadReader) -> tuple[TableImport, list[RowResult], bool]:
         records=records,
         error=error,
     )
-    return table, rows, listed
+    return table, lines, listed
 
 
-def _failed_lines(problem: PayloadReader, code: str | None, table: str | None) -> list[RowResult]:
+def _plain(details: list[Mapping[str, Any]]) -> bool:
+    """Whether every entry is a plain object whose fields ``_failed_lines`` takes as they are
+    (checked column by column, in C: a fraction of what building the rows costs)."""
+    if not details:
+        return True
+    get: Callable[[Any, str], Any] = dict.get
+    if not (
+        set(map(type, details)) <= _OBJECT
+        and set(map(type, map(get, details, repeat("details")))) <= _TEXT
+    ):
+        return False
+    numbers: list[Any] = list(map(get, details, repeat("line_number")))
+    kinds = set(map(type, numbers))
+    if kinds == _INT:  # rows are numbered from 1
+        return bool(min(numbers) >= 1)
+    return kinds <= _NUMBER and min((n for n in numbers if n is not None), default=1) >= 1
+
+
+_OBJECT = frozenset({dict})
+_TEXT = frozenset({str, type(None)})
+_INT = frozenset({int})
+_NUMBER = frozenset({int, type(None)})
+
+
+def _failed_lines(
+    problem: PayloadReader, entries: list[Mapping[str, Any]], code: str | None, table: str | None
+) -> tuple[RowResult, ...]:
     """``parsing_error_details`` as failed rows; the loop checks exact types inline and reads
     an odd entry through its reader, which names the bad field."""
     rows: list[RowResult] = []
     append = rows.append
     make = RowResult.of  # the constructor's checks, positionally: cheaper per row
     errors: dict[Any, JobError] = {}  # rows share equal (immutable) errors
-    for index, line in enumerate(problem.objects("parsing_error_details")):
+    for index, line in enumerate(entries):
         number = line.get("line_number")
         details = line.get("details")
         if not (
@@ -173,7 +228,7 @@ def _failed_lines(problem: PayloadReader, code: str | None, table: str | None) -
         if error is None:
             error = errors[details] = JobError(code=code, message=details)
         append(make(number, _FAILED, None, error, line.get("row"), table))
-    return rows
+    return tuple(rows)
 
 
 # The docs' example (OpenAPI ``ImportModelResponseSuccessExample``), as JSON.

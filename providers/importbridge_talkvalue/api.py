@@ -9,12 +9,9 @@ extends that (a column mapped to None is left out); any other column is an error
 
 from __future__ import annotations
 
-import codecs
 import csv
 import http.client
-import io
-import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -26,15 +23,14 @@ from importbridge import (
     ConfigurationError,
     Connection,
     ImportJob,
-    JobError,
     ProviderError,
-    RowOutcome,
     RowResult,
     SubmitOutcomeUnknown,
     TransportError,
     WaitError,
 )
 
+from .export import ExportParser
 from .fields import TARGET_FIELDS
 from .upload import BLOCK, MultipartFile, write_csv
 
@@ -66,23 +62,6 @@ STREAM_ERRORS = (
     UnicodeDecodeError,
 )
 OPTIONS = frozenset({"mode", "source_id", "column_mappings", "file_name", "request_id"})
-#: failed-export column (lowercased, without '_' and ' ') -> what it carries
-EXPORT_COLUMNS: Mapping[str, str] = {
-    "rownum": "row",
-    "row": "row",
-    "rownumber": "row",
-    "line": "row",
-    "linenumber": "row",
-    "errorcode": "code",
-    "code": "code",
-    "errormessage": "message",
-    "message": "message",
-    "error": "message",
-    "rawvalue": "data",
-    "raw": "data",
-}
-
-
 def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
     """TalkValue authenticates with a bearer token."""
     return {"Authorization": f"Bearer {settings['token']}"}
@@ -240,12 +219,12 @@ def get(conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
 
 
 def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
-    """Every rejected row, parsed line by line from the streamed failed-row CSV export.
+    """Every rejected row, parsed incrementally from the streamed failed-row CSV export.
 
     ``failedCount`` is the truth: an export that breaks off (a reset, a truncated body) is
-    fetched again and resumed after the rows already yielded. The last row read is held back
-    until the next one arrives or the count checks out, so a half-sent line is never yielded.
-    An export that ends cleanly but short twice alike is taken as the provider's final word.
+    fetched again and resumed after the rows already yielded. Only records whose line break
+    has arrived are rows (``ExportParser``), so a half-sent line is never yielded. An export
+    that ends cleanly but short twice alike is taken as the provider's final word.
     """
     job_id = job.id
     if job_id is None:
@@ -257,25 +236,35 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
                 f"talkvalue job {job.id} is still {job.state}; export its failures once it finishes"
             )
     path = f"/path/import/{quote(job_id, safe='')}/failed/export"
-    progress = _Progress()
+    delivered = 0
     short_counts: list[int] = []
     problem = ""
     for _attempt in range(EXPORT_ATTEMPTS):
         response = conn.transport.request("GET", path, stream=True)
-        lines = _Lines(response.iter_content(BLOCK), response.encoding or "utf-8")
+        parser = ExportParser(response.encoding or "utf-8")
+        skip = delivered  # an earlier pass yielded these
         try:
-            yield from _parse(lines.records(), progress)
+            for chunk in response.iter_content(BLOCK):
+                rows = parser.feed(chunk)
+                if skip:
+                    rows, skip = rows[skip:], max(0, skip - len(rows))
+                delivered += len(rows)
+                yield from rows
+            rows, whole = parser.close()
         except STREAM_ERRORS as exc:
             problem = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue
         finally:
             response.close()
-        seen = progress.delivered + (progress.held is not None)
-        whole = lines.whole  # a body cut short ends mid-line
+        if skip:
+            rows, skip = rows[skip:], max(0, skip - len(rows))
+        seen = delivered + len(rows)
         if whole and (job.failed is None or seen >= job.failed or short_counts[-1:] == [seen]):
-            if progress.held is not None:
-                yield progress.held
+            yield from rows
             return
+        if whole:  # rows read to a clean end: keep them, the count says more are due
+            delivered = seen
+            yield from rows
         short_counts.append(seen if whole else -1)
         problem = f"the export ended after {seen} of {job.failed} rows" + ("" if whole else " mid-line")
     raise TransportError(
@@ -283,138 +272,3 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
         provider="talkvalue",
         method="GET",
     )
-
-
-class _Lines:
-    """The export's text lines, split as ``open(newline="")`` splits them (at ``\\n``, ``\\r``
-    or ``\\r\\n``, kept), from the body's byte blocks; ``records()`` reads them as CSV.
-
-    Splitting a whole block costs less per line than a text layer over the socket.
-    ``whole`` says whether the body ended at a line end (a body cut short ends mid-line).
-    """
-
-    def __init__(self, blocks: Iterable[bytes], encoding: str) -> None:
-        self._blocks = blocks
-        self._decode = codecs.getincrementaldecoder(encoding)().decode
-        self.whole = True
-
-    def __iter__(self) -> Iterator[str]:
-        return itertools.chain.from_iterable(lines for lines, _ in self._split())
-
-    def records(self) -> Iterator[list[str]]:
-        """The lines' CSV records, exactly as ``csv.reader`` reads them.
-
-        Text without a quote character quotes nothing, so each of its lines is exactly its
-        comma-separated cells: such blocks are split directly, at half of ``csv.reader``'s
-        cost per line. From the first block that is not plain, ``csv.reader`` reads on (every
-        line break before it ended a record, so it starts at one).
-        """
-        return itertools.chain.from_iterable(self._records())
-
-    def _records(self) -> Iterator[Iterable[list[str]]]:
-        blocks = self._split()
-        for lines, plain in blocks:
-            if not plain:
-                yield csv.reader(itertools.chain(lines, itertools.chain.from_iterable(b for b, _ in blocks)))
-                return
-            texts = map(str.rstrip, lines, itertools.repeat("\r\n"))  # each line without its break
-            yield [text.split(",") if text else [] for text in texts]
-
-    def _split(self) -> Iterator[tuple[list[str], bool]]:
-        """Each block's complete lines, and whether its text is plain (see ``_plain``)."""
-        rest = ""  # the block's last, perhaps partial, line: it goes before the next block
-        for block in self._blocks:
-            text = rest + self._decode(block)
-            lines = io.StringIO(text, newline="").readlines()
-            rest = lines.pop() if lines else ""
-            yield lines, _plain(text)
-        text = rest + self._decode(b"", True)
-        self.whole = text[-1:] in ("", "\n")
-        yield io.StringIO(text, newline="").readlines(), _plain(text)
-
-
-def _plain(text: str) -> bool:
-    """Whether ``csv.reader`` reads every line of ``text`` as just its comma-separated cells:
-    nothing is quoted, no NUL (an error before Python 3.11), no cell over csv's size limit."""
-    return '"' not in text and "\0" not in text and len(text) <= csv.field_size_limit()
-
-
-class _Progress:
-    """How far a (possibly interrupted) read of the export got: rows yielded, the row held back."""
-
-    __slots__ = ("delivered", "held")
-
-    def __init__(self) -> None:
-        self.delivered = 0
-        self.held: RowResult | None = None
-
-
-def parse_export(reader: Iterator[list[str]]) -> Iterator[RowResult]:
-    """Rows of the failed export (header first) as failed ``RowResult``s.
-
-    The export's columns are not documented: the first row-number, error-code, error-message
-    and raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
-    ``rawValue``, or spellings such as ``row_number``); ``data`` is the raw value, as the
-    contract rules for TalkValue's ``failedRows`` (other columns are not read).
-    """
-    progress = _Progress()
-    yield from _parse(reader, progress)
-    if progress.held is not None:
-        yield progress.held
-
-
-def _parse(reader: Iterator[list[str]], progress: _Progress) -> Iterator[RowResult]:
-    """``parse_export``'s loop, the hot path of ``failed_rows``: it skips the rows an earlier
-    pass delivered, yields every later row but the last (held in ``progress``), and writes its
-    counts back to ``progress`` however it ends. Column positions are resolved once; repeated
-    errors share one ``JobError``."""
-    header = next(reader, None)
-    if header is None:
-        return
-    roles: dict[str, int] = {}
-    for index, name in enumerate(header):
-        role = EXPORT_COLUMNS.get(name.strip().lower().replace("_", "").replace(" ", ""))
-        if role is not None:
-            roles.setdefault(role, index)
-    missing = len(header)  # a role without a column reads this padding index: always ""
-    width = max(roles.values(), default=-1) + 1 if len(roles) == 4 else len(header) + 1
-    at_row, at_code, at_message, at_data = (
-        roles.get(role, missing) for role in ("row", "code", "message", "data")
-    )
-    has_data = "data" in roles
-    errors: dict[str, dict[str, JobError]] = {}  # code -> message -> the one shared JobError
-    cached = 0
-    make, failed = RowResult.of, RowOutcome.FAILED
-    delivered = progress.delivered
-    for _ in itertools.islice(filter(None, reader), delivered):  # an earlier pass yielded these
-        pass
-    held: RowResult | None = None
-    progress.held = None
-    try:
-        for fields in reader:
-            if len(fields) < width:
-                if not fields:
-                    continue
-                fields = fields + [""] * (width - len(fields))
-            code, message = fields[at_code], fields[at_message]
-            try:
-                error = errors[code][message]
-            except KeyError:
-                if cached >= 1024:  # many distinct errors: keep memory flat
-                    errors.clear()
-                    cached = 0
-                error = JobError(code=code or None, message=message or None)
-                errors.setdefault(code, {})[message] = error
-                cached += 1
-            try:
-                row: int | None = int(fields[at_row])
-            except ValueError:
-                row = None
-            if held is not None:
-                yield held
-                delivered += 1
-            data = fields[at_data] if has_data else None
-            held = make(row if row is None or row >= 0 else None, failed, None, error, data)
-    finally:
-        progress.delivered = delivered
-        progress.held = held

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from ._deferred import DeferredSlot, deferred_value
 from ._fastinit import install_fast_init
 from .errors import InvalidJobError
 from .jsontext import MAX_DEPTH
@@ -300,9 +301,13 @@ class TableImport:
     error: JobError | None = attrs.field(default=None, validator=_optional_error)
 
 
-def _row_tuple(rows: Iterable[RowResult]) -> tuple[RowResult, ...]:
-    """Accept any iterable of rows (typed, so mypy checks what callers pass)."""
-    return tuple(rows) if isinstance(rows, Iterable) else rows
+def _row_tuple(
+    rows: Iterable[RowResult] | Callable[[], Iterable[RowResult]],
+) -> tuple[RowResult, ...]:
+    """Accept any iterable of rows, or a builder of them called on first access (``_deferred``)."""
+    if deferred_value(rows):
+        return rows  # type: ignore[return-value]  # DeferredSlot turns it into the tuple
+    return tuple(rows)  # type: ignore[arg-type]
 
 
 def _table_tuple(tables: Iterable[TableImport]) -> tuple[TableImport, ...]:
@@ -311,7 +316,10 @@ def _table_tuple(tables: Iterable[TableImport]) -> tuple[TableImport, ...]:
 
 def _rows(job: Any, attribute: attrs.Attribute[Any], rows: tuple[RowResult, ...]) -> None:
     """Every entry is a RowResult whose ``data`` is plain JSON (checked here, where the job's
-    provider is known; ``None``, a str or a flat record of strings are tested inline)."""
+    provider is known; ``None``, a str or a flat record of strings are tested inline). Rows
+    built on first access (``_deferred``) are checked then, by the same function."""
+    if deferred_value(rows):
+        return
     if type(rows) is not tuple:
         raise _refuse(job, "rows", f"must be an iterable of RowResult, got {_clip(rows)}")
     for index, row in enumerate(rows):
@@ -356,6 +364,10 @@ class ImportJob:
     The constructor refuses any job the contract does not allow (``InvalidJobError`` naming the
     field): wrong types, naive timestamps, counts that contradict each other, a terminal state
     the terminal rule does not give for the counts and error, rows' data that is not plain JSON.
+
+    ``rows`` also accepts a zero-argument callable that returns the rows: it is called once, on
+    the first read of ``job.rows``, so an adapter that has validated a large payload's rows
+    defers building them (rows nobody reads cost nothing); everything else behaves the same.
     """
 
     provider: str = attrs.field(validator=_text)
@@ -519,6 +531,9 @@ install_fast_init(
     ),
 )
 RowResult.of = staticmethod(install_fast_init(RowResult, passes=_PASSES, names=_NAMES))
+ImportJob.rows = DeferredSlot(  # type: ignore[assignment]
+    ImportJob.rows, check=lambda job, rows: _rows(job, attrs.fields(ImportJob).rows, rows)
+)
 
 #: The name this error had before it joined the exception tree (``importbridge.model`` only).
 InvalidField = InvalidJobError

@@ -8,7 +8,10 @@ while the others keep working, unless ``IMPORTBRIDGE_STRICT_PLUGINS=1`` asks for
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._deferred import paused_gc
 from .errors import (
     InvalidPluginError,
     PayloadError,
@@ -73,6 +77,7 @@ class Registry:
         self._failures: list[ProviderInfo] = []
         self._manager: pluggy.PluginManager | None = None
         self._origins: dict[str, _Origin] = {}
+        self._light: dict[str, Provider] = {}  # built-ins loaded alone, before any discovery
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -183,6 +188,29 @@ class Registry:
                 raise PluginConflictError(provider.name, _describe(existing[1]), _describe(origin))
             self._providers[provider.name] = (provider, origin)
 
+    def _load_own(self, name: str) -> Provider | None:
+        """The provider ``name`` from the entry point of that name in importbridge's own
+        distribution, loaded without a scan; None when there is none or it does not load
+        cleanly (the full discovery then reports why)."""
+        wanted = _wanted_plugins()
+        target = _own_entry_points().get(name)
+        if target is None or (wanted is not None and name not in wanted):
+            return None
+        found: list[Provider] = []
+        try:
+            module = importlib.import_module(target)
+            hook = getattr(module, "importbridge_register_providers", None)
+            if hook is None:
+                return None
+            hook(register=found.append)
+        except Exception:
+            return None
+        for provider in found:
+            if isinstance(provider, Provider) and provider.name == name:
+                with self._lock:
+                    return self._light.setdefault(name, provider)
+        return None
+
     # -- the public face ----------------------------------------------------------------------
 
     def register(self, provider: Provider, *, replace: bool = False) -> None:
@@ -198,7 +226,17 @@ class Registry:
             self._providers.pop(name, None)
 
     def get(self, name: str) -> Provider:
-        """The provider registered under ``name``."""
+        """The provider registered under ``name``.
+
+        Before any full discovery, a provider of importbridge's own distribution is loaded
+        alone (``_own_entry_points``): normalizing a built-in's payload scans no entry point
+        and imports no other plugin. Anything else (another name, a listing, an in-process
+        registration) runs the full discovery, with its conflict checks.
+        """
+        if not self._loaded:
+            found = self._light.get(name) or self._load_own(name)
+            if found is not None:
+                return found
         self._ensure_loaded()
         try:
             return self._providers[name][0]
@@ -242,6 +280,49 @@ def _appender(into: list[tuple[Any, ...]]) -> Callable[..., None]:
         into.append(args)
 
     return register
+
+
+@functools.lru_cache(maxsize=1)
+def _own_entry_points() -> dict[str, str]:
+    """Entry point name -> module of the ``importbridge`` group in importbridge's own
+    distribution metadata (the first ``importbridge-*.dist-info`` on ``sys.path``, as
+    ``importlib.metadata`` would pick), read without importing ``importlib.metadata``.
+
+    Only plain ``name = module`` entries count; an entry naming an attribute (or anything
+    unusual) is left to the full discovery.
+    """
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in names:
+            if entry.startswith(_OWN_PREFIX) and entry.endswith(".dist-info"):
+                return _group(os.path.join(folder or ".", entry, "entry_points.txt"))
+    return {}
+
+
+_OWN_PREFIX = "importbridge-"
+
+
+def _group(path: str) -> dict[str, str]:
+    """The ``[importbridge]`` section of an ``entry_points.txt`` (empty when unreadable)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return {}
+    found: dict[str, str] = {}
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == ENTRY_POINT_GROUP and "=" in line and not line.startswith(("#", ";")):
+            name, _, value = (part.strip() for part in line.partition("="))
+            if all(part.isidentifier() for part in value.split(".")):
+                found[name] = value
+    return found
 
 
 def _wanted_plugins() -> frozenset[str] | None:
@@ -299,11 +380,31 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
 
     ``payload`` is a decoded JSON value, or JSON text as ``str`` / ``bytes``. Only
     ``PayloadError`` escapes for bad input; the caller's object is never mutated.
+
+    Rows an adapter defers (built on first read) are built here when the payload came decoded:
+    a caller's objects may hold what JSON text cannot (NaN, deep nesting), and the model's
+    refusal of them must come from ``normalize``, not from a later ``job.rows``.
     """
     adapter = get_provider(provider)
     if isinstance(payload, (str, bytes, bytearray, memoryview)):
-        try:
-            payload = loads(payload)
-        except JSONTextError as exc:
-            raise PayloadError(adapter.name, "", str(exc)) from None
-    return adapter.normalize(payload)
+        if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
+            with paused_gc():
+                return adapter.normalize(_decoded(adapter.name, payload))
+        return adapter.normalize(_decoded(adapter.name, payload))
+    job = adapter.normalize(payload)
+    job.rows  # noqa: B018 (built now, see above)
+    return job
+
+
+#: from this size on, a payload given as text is decoded and normalized with the collector
+#: paused (see ``_deferred.paused_gc``): what JSON builds is acyclic, so every pass the
+#: collector would make over the growing tree finds nothing (about a third of the decode's
+#: time at a million rows; the rest of the growth per row is memory: page faults and caches)
+BULK_TEXT = 64 * 1024
+
+
+def _decoded(name: str, text: str | bytes | bytearray | memoryview) -> object:
+    try:
+        return loads(text)
+    except JSONTextError as exc:
+        raise PayloadError(name, "", str(exc)) from None

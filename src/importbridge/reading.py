@@ -21,7 +21,6 @@ path, to explain the first bad entry.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -65,8 +64,23 @@ _KINDS: dict[type, str] = {
 }
 
 
-# Cached: polls of one job repeat the same timestamps.
-_parse_datetime = functools.lru_cache(maxsize=512)(parse_datetime)
+_DICT_ONLY = frozenset({dict})
+_UTC = timezone.utc
+
+
+def _parse_datetime(value: str) -> datetime:
+    """``parse_datetime``, with the common case first: an ISO-8601 text in UTC (``...Z``)
+    that ``datetime.fromisoformat`` reads as is (no cache: polls bring new timestamps)."""
+    try:
+        parsed = _fromisoformat(value)
+    except ValueError:
+        return parse_datetime(value)
+    if parsed.tzinfo is _UTC:
+        return parsed
+    return parse_datetime(value)
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 class PayloadReader:
@@ -312,6 +326,8 @@ class PayloadReader:
         values = self.array(key, required=required)
         if not values:
             return []
+        if set(map(type, values)) <= _DICT_ONLY:  # the usual case, checked in C
+            return values
         for index, value in enumerate(values):
             if type(value) is not dict and not isinstance(value, Mapping):
                 raise PayloadError(

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import attrs
-import backoff
 import requests
 import requests.utils
 
@@ -87,6 +86,14 @@ ERROR_BODY_BYTES = 64 * 1024
 MAX_MESSAGE = 500
 
 
+def full_jitter(value: float) -> float:
+    """``backoff.full_jitter``; backoff is imported on the first retry, not at ``connect()``
+    (it imports asyncio, which costs a process about as much as requests itself)."""
+    import backoff
+
+    return float(backoff.full_jitter(value))
+
+
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """How hard to retry: ``tries`` attempts, waits ``base * 2**n`` (full jitter, at most ``cap``),
@@ -102,10 +109,12 @@ class RetryPolicy:
     retry_after_cap: float = 60.0
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
     clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
-    jitter: Callable[[float], float] = attrs.field(default=backoff.full_jitter, repr=False)
+    jitter: Callable[[float], float] = attrs.field(default=full_jitter, repr=False)
 
     def delays(self) -> Iterator[float]:
         """The jittered backoff waits, one per retry."""
+        import backoff
+
         waits = backoff.expo(base=2, factor=self.base, max_value=self.cap)
         next(waits)  # backoff's generators start with a priming yield
         for value in waits:

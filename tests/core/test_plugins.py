@@ -486,3 +486,32 @@ def test_unknown_provider_lists_the_installed_ones(notebook: Notebook) -> None:
     assert "notebook-test" in info.value.installed
     assert "installed providers: " in str(info.value)
     assert "notebook-test" in str(info.value)
+
+
+def test_normalizing_a_builtin_scans_no_entry_point_and_loads_no_other_plugin() -> None:
+    out = run(
+        None,
+        """
+        job = importbridge.normalize("micro", '{"job_id": "a", "status": "processing", "total": 3}')
+        loaded = sorted(name for name in ("importlib.metadata", "importbridge_qobra",
+                        "importbridge_talkvalue") if name in sys.modules)
+        names = [info.name for info in importbridge.providers()]  # the full discovery still works
+        report(state=job.state.value, loaded=loaded, names=names)
+        """,
+    )
+    assert out == {"state": "running", "loaded": [], "names": list(BUILTINS)}
+
+
+def test_a_selection_without_the_builtin_is_respected_before_discovery() -> None:
+    out = run(
+        None,
+        """
+        try:
+            importbridge.get_provider("micro")
+        except importbridge.UnknownProviderError as error:
+            report(error=str(error))
+        """,
+        IMPORTBRIDGE_PLUGINS="qobra",
+    )
+    assert "micro" in out["error"]
+    assert "qobra" in out["error"]
