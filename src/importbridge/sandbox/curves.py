@@ -94,5 +94,8 @@ def time_at(curve: Curve, done: float) -> float:
         return 0.0
     for (t0, p0), (t1, p1) in itertools.pairwise(curve):
         if p1 >= done:
-            return t0 if p1 == p0 or p0 >= done else t0 + (t1 - t0) * (done - p0) / (p1 - p0)
+            if p1 == p0 or p0 >= done:
+                return t0
+            at = t0 + (t1 - t0) * (done - p0) / (p1 - p0)
+            return at if progress_at(curve, at) >= done else t1  # a span too small to divide in
     return 1.0
