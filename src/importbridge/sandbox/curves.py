@@ -97,5 +97,5 @@ def time_at(curve: Curve, done: float) -> float:
             if p1 == p0 or p0 >= done:
                 return t0
             at = t0 + (t1 - t0) * (done - p0) / (p1 - p0)
-            return at if progress_at(curve, at) >= done else t1  # a span too small to divide in
+            return at if at > t0 else t1  # a span too small to divide in (it rounds to t0)
     return 1.0
