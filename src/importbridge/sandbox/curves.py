@@ -88,6 +88,10 @@ def progress_at(curve: Curve, at: float) -> float:
     return p0 + (p1 - p0) * (at - t0) / (t1 - t0)
 
 
+#: float rounding tolerated in a progress value
+_ROUNDING = 1e-9
+
+
 def time_at(curve: Curve, done: float) -> float:
     """The earliest time fraction at which the curve reaches ``done``."""
     if done <= 0.0:
@@ -97,5 +101,6 @@ def time_at(curve: Curve, done: float) -> float:
             if p1 == p0 or p0 >= done:
                 return t0
             at = t0 + (t1 - t0) * (done - p0) / (p1 - p0)
-            return at if at > t0 else t1  # a span too small to divide in (it rounds to t0)
+            # a span too small to divide in rounds back to t0: the curve gets there at t1
+            return at if progress_at(curve, at) >= done - _ROUNDING else t1
     return 1.0
