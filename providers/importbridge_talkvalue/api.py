@@ -1,40 +1,36 @@
-"""TalkValue's requests: analyze a CSV, import it, fetch the job, stream its failed-row export.
+"""TalkValue's conversation, as flows: analyze a CSV, import it, fetch the job, stream its export.
 
-``submit`` writes the rows as CSV (spooled, streamed into the multipart body), ``POST
+``submit_flow`` writes the rows as CSV (spooled) and streams it as a multipart body produced in
+blocks (``StreamedBody``: started again from its first byte for a resend), ``POST
 /path/import/analyze`` (safe to resend: analysing imports nothing), then ``POST /path/import``
 (no idempotency support: never resent blindly), then one ``GET`` for the first snapshot.
 Columns map to target fields by name (``COLUMN_FIELDS``); ``column_mappings`` overrides or
 extends that (a column mapped to None is left out); any other column is an error, not a guess.
+The failed-row export is read in chunks (``Read``) and fed to the sans-I/O ``ExportParser``.
+No function here does I/O of its own: the engines carry the flows out.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import http.client
-import io
-import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import requests
-import urllib3.exceptions
-
-import importbridge
 from importbridge import (
     ConfigurationError,
-    Connection,
     ImportJob,
-    JobError,
+    JobState,
+    PayloadError,
+    Provider,
     ProviderError,
-    RowOutcome,
-    RowResult,
     SubmitOutcomeUnknown,
     TransportError,
     WaitError,
 )
+from importbridge.flows import Emit, Flow, FlowContext, Read, Request, StreamedBody
 
+from .export import ExportParser
 from .fields import TARGET_FIELDS
 from .upload import BLOCK, MultipartFile, write_csv
 
@@ -56,31 +52,10 @@ COLUMN_FIELDS: Mapping[str, str] = {
 MODES = ("UPDATE", "SKIP")
 EXPORT_ATTEMPTS = 3
 LIST_PAGES, LIST_PAGE_SIZE = 20, 100
-#: what a broken-off export stream raises while it is read (after the transport answered)
-STREAM_ERRORS = (
-    requests.RequestException,
-    urllib3.exceptions.HTTPError,
-    http.client.HTTPException,
-    OSError,
-    csv.Error,
-    UnicodeDecodeError,
-)
+#: what a broken-off export raises while the flow reads it: the engine's TransportError, and
+#: the parser's errors for a body whose bytes or quoting were damaged on the way
+STREAM_ERRORS = (TransportError, csv.Error, UnicodeDecodeError)
 OPTIONS = frozenset({"mode", "source_id", "column_mappings", "file_name", "request_id"})
-#: failed-export column (lowercased, without '_' and ' ') -> what it carries
-EXPORT_COLUMNS: Mapping[str, str] = {
-    "rownum": "row",
-    "row": "row",
-    "rownumber": "row",
-    "line": "row",
-    "linenumber": "row",
-    "errorcode": "code",
-    "code": "code",
-    "errormessage": "message",
-    "message": "message",
-    "error": "message",
-    "rawvalue": "data",
-    "raw": "data",
-}
 
 
 def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
@@ -126,8 +101,11 @@ def column_mappings(columns: Sequence[str], overrides: Mapping[str, str | None])
     return mappings
 
 
-def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> ImportJob:
-    """Import ``records`` as one CSV file into source ``source_id`` (mode UPDATE or SKIP)."""
+def submit_flow(
+    provider: Provider, ctx: FlowContext, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+) -> Flow[ImportJob]:
+    """Import ``records`` as one CSV file into source ``source_id`` (mode UPDATE or SKIP):
+    analyze, import and the first ``GET``, as one flow."""
     unknown = sorted(set(options) - OPTIONS)
     if unknown:
         raise ConfigurationError(
@@ -149,29 +127,32 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
     mappings = column_mappings(columns, options.get("column_mappings") or {})
     file_name = upload_name(options.get("file_name"), options.get("request_id"))
     content, size = write_csv(columns, records)
-    body = MultipartFile("file", file_name, content, size, "text/csv")
+    upload = MultipartFile("file", file_name, content, size, "text/csv")
     try:
-        _, analysis = conn.transport.request_json(
-            "POST",
-            "/path/import/analyze",
-            data=body,
-            headers={"Content-Type": body.content_type},
-            idempotent=True,
-        )
+        analysis = (
+            yield Request(
+                "POST",
+                "/path/import/analyze",
+                body=StreamedBody(
+                    chunks=lambda: _from_start(upload), length=len(upload), content_type=upload.content_type
+                ),
+                idempotent=True,
+            )
+        ).data
     finally:
-        body.close()
+        upload.close()
     file_key = analysis.get("fileKey") if isinstance(analysis, Mapping) else None
     if not file_key:
-        raise importbridge.PayloadError(
-            "talkvalue", "fileKey", f"analyze answered no file key: {analysis!r:.100}"
-        )
+        raise PayloadError("talkvalue", "fileKey", f"analyze answered no file key: {analysis!r:.100}")
     try:
-        _, started = conn.transport.request_json(
-            "POST",
-            "/path/import",
-            json={"fileKey": file_key, "sourceId": source, "columnMappings": mappings, "mode": mode},
-            idempotent=False,
-        )
+        started = (
+            yield Request(
+                "POST",
+                "/path/import",
+                json={"fileKey": file_key, "sourceId": source, "columnMappings": mappings, "mode": mode},
+                idempotent=False,
+            )
+        ).data
     except SubmitOutcomeUnknown as error:  # say how to find the import: by its file name
         raise SubmitOutcomeUnknown(
             f"{error} (look for an import of file {file_name!r} in GET /path/import)",
@@ -182,14 +163,12 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
         ) from None
     job_id = started.get("importJobId") if isinstance(started, Mapping) else None
     if job_id is None or isinstance(job_id, bool):
-        raise importbridge.PayloadError(
-            "talkvalue", "importJobId", f"expected a job id, got {started!r:.100}"
-        )
+        raise PayloadError("talkvalue", "importJobId", f"expected a job id, got {started!r:.100}")
     try:
-        return get(conn, str(job_id), {})
+        return (yield from get_flow(provider, ctx, str(job_id), {}))
     except (TransportError, ProviderError):  # the import exists: hand back its id, not an error
         status = str(started.get("status") or "PENDING")
-        state = conn.provider.status_words.get(status, importbridge.JobState.PENDING)
+        state = provider.status_words.get(status, JobState.PENDING)
         return ImportJob(
             provider="talkvalue",
             id=str(job_id),
@@ -200,6 +179,12 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
         )
 
 
+def _from_start(upload: MultipartFile) -> Iterator[bytes]:
+    """The multipart body's blocks from its first byte (each attempt sends it whole)."""
+    upload.seek(0)
+    return iter(upload)
+
+
 def upload_name(file_name: object, request_id: object) -> str:
     """The uploaded file's name; with a request id it always ends ``-<request id>.csv``, which
     is how ``find_submit`` recognises the import later."""
@@ -207,7 +192,7 @@ def upload_name(file_name: object, request_id: object) -> str:
     return f"{stem}-{request_id}.csv" if request_id else f"{stem}.csv"
 
 
-def find_submit(conn: Connection, request_id: str) -> ImportJob | None:
+def find_submit_flow(provider: Provider, ctx: FlowContext, request_id: str) -> Flow[ImportJob | None]:
     """The import whose file name carries ``request_id`` (see ``upload_name``), or None.
 
     Pages through ``GET /path/import`` (newest first in practice; every page is read up to
@@ -216,15 +201,15 @@ def find_submit(conn: Connection, request_id: str) -> ImportJob | None:
     """
     suffix = f"-{request_id}.csv"
     for page in range(LIST_PAGES):
-        _, listing = conn.transport.request_json(
-            "GET", "/path/import", params={"pageNumber": page, "pageSize": LIST_PAGE_SIZE}
-        )
+        listing = (
+            yield Request("GET", "/path/import", params={"pageNumber": page, "pageSize": LIST_PAGE_SIZE})
+        ).data
         content = listing.get("content") if isinstance(listing, Mapping) else None
         if not isinstance(content, list):
-            raise importbridge.PayloadError("talkvalue", "content", "the import list has no content array")
+            raise PayloadError("talkvalue", "content", "the import list has no content array")
         for record in content:
             if isinstance(record, Mapping) and str(record.get("fileName") or "").endswith(suffix):
-                return importbridge.normalize(conn.provider, record)
+                return provider.normalize(record)
         if not content or page + 1 >= int(listing.get("totalPages") or 0):
             return None
     raise TransportError(
@@ -233,49 +218,61 @@ def find_submit(conn: Connection, request_id: str) -> ImportJob | None:
     )
 
 
-def get(conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+def get_flow(
+    provider: Provider, ctx: FlowContext, job_id: str, context: Mapping[str, str]
+) -> Flow[ImportJob]:
     """The job record (``GET /path/import/{id}``, not wrapped)."""
-    _, payload = conn.transport.request_json("GET", f"/path/import/{quote(job_id, safe='')}")
-    return importbridge.normalize(conn.provider, payload)
+    response = yield Request("GET", f"/path/import/{quote(job_id, safe='')}")
+    return provider.normalize(response.data)
 
 
-def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
-    """Every rejected row, parsed line by line from the streamed failed-row CSV export.
+def failed_rows_flow(provider: Provider, ctx: FlowContext, job: ImportJob) -> Flow[None]:
+    """Every rejected row, parsed incrementally from the streamed failed-row CSV export.
 
     ``failedCount`` is the truth: an export that breaks off (a reset, a truncated body) is
-    fetched again and resumed after the rows already yielded. The last row read is held back
-    until the next one arrives or the count checks out, so a half-sent line is never yielded.
-    An export that ends cleanly but short twice alike is taken as the provider's final word.
+    fetched again and resumed after the rows already emitted. Only records whose line break
+    has arrived are rows (``ExportParser``), so a half-sent line is never emitted. An export
+    that ends cleanly but short twice alike is taken as the provider's final word.
     """
     job_id = job.id
     if job_id is None:
         return
     if not job.done:
-        job = get(conn, job_id, {})
+        job = yield from get_flow(provider, ctx, job_id, {})
         if not job.done:
             raise WaitError(
                 f"talkvalue job {job.id} is still {job.state}; export its failures once it finishes"
             )
     path = f"/path/import/{quote(job_id, safe='')}/failed/export"
-    progress = _Progress()
+    delivered = 0
     short_counts: list[int] = []
     problem = ""
     for _attempt in range(EXPORT_ATTEMPTS):
-        response = conn.transport.request("GET", path, stream=True)
-        lines = _Lines(response.iter_content(BLOCK), response.encoding or "utf-8")
+        response = yield Request("GET", path, stream=True)
+        parser = ExportParser(_charset(response.headers) or "utf-8")
+        skip = delivered  # an earlier pass emitted these
         try:
-            yield from _parse(lines.records(), progress)
+            while chunk := (yield Read(BLOCK)):
+                rows = parser.feed(chunk)
+                if skip:
+                    rows, skip = rows[skip:], max(0, skip - len(rows))
+                if rows:
+                    delivered += len(rows)
+                    yield Emit(rows)
+            rows, whole = parser.close()
         except STREAM_ERRORS as exc:
             problem = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue
-        finally:
-            response.close()
-        seen = progress.delivered + (progress.held is not None)
-        whole = lines.whole  # a body cut short ends mid-line
+        if skip:
+            rows, skip = rows[skip:], max(0, skip - len(rows))
+        seen = delivered + len(rows)
         if whole and (job.failed is None or seen >= job.failed or short_counts[-1:] == [seen]):
-            if progress.held is not None:
-                yield progress.held
+            if rows:
+                yield Emit(rows)
             return
+        if whole and rows:  # rows read to a clean end: keep them, the count says more are due
+            delivered = seen
+            yield Emit(rows)
         short_counts.append(seen if whole else -1)
         problem = f"the export ended after {seen} of {job.failed} rows" + ("" if whole else " mid-line")
     raise TransportError(
@@ -285,136 +282,11 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
     )
 
 
-class _Lines:
-    """The export's text lines, split as ``open(newline="")`` splits them (at ``\\n``, ``\\r``
-    or ``\\r\\n``, kept), from the body's byte blocks; ``records()`` reads them as CSV.
-
-    Splitting a whole block costs less per line than a text layer over the socket.
-    ``whole`` says whether the body ended at a line end (a body cut short ends mid-line).
-    """
-
-    def __init__(self, blocks: Iterable[bytes], encoding: str) -> None:
-        self._blocks = blocks
-        self._decode = codecs.getincrementaldecoder(encoding)().decode
-        self.whole = True
-
-    def __iter__(self) -> Iterator[str]:
-        return itertools.chain.from_iterable(lines for lines, _ in self._split())
-
-    def records(self) -> Iterator[list[str]]:
-        """The lines' CSV records, exactly as ``csv.reader`` reads them.
-
-        Text without a quote character quotes nothing, so each of its lines is exactly its
-        comma-separated cells: such blocks are split directly, at half of ``csv.reader``'s
-        cost per line. From the first block that is not plain, ``csv.reader`` reads on (every
-        line break before it ended a record, so it starts at one).
-        """
-        return itertools.chain.from_iterable(self._records())
-
-    def _records(self) -> Iterator[Iterable[list[str]]]:
-        blocks = self._split()
-        for lines, plain in blocks:
-            if not plain:
-                yield csv.reader(itertools.chain(lines, itertools.chain.from_iterable(b for b, _ in blocks)))
-                return
-            texts = map(str.rstrip, lines, itertools.repeat("\r\n"))  # each line without its break
-            yield [text.split(",") if text else [] for text in texts]
-
-    def _split(self) -> Iterator[tuple[list[str], bool]]:
-        """Each block's complete lines, and whether its text is plain (see ``_plain``)."""
-        rest = ""  # the block's last, perhaps partial, line: it goes before the next block
-        for block in self._blocks:
-            text = rest + self._decode(block)
-            lines = io.StringIO(text, newline="").readlines()
-            rest = lines.pop() if lines else ""
-            yield lines, _plain(text)
-        text = rest + self._decode(b"", True)
-        self.whole = text[-1:] in ("", "\n")
-        yield io.StringIO(text, newline="").readlines(), _plain(text)
-
-
-def _plain(text: str) -> bool:
-    """Whether ``csv.reader`` reads every line of ``text`` as just its comma-separated cells:
-    nothing is quoted, no NUL (an error before Python 3.11), no cell over csv's size limit."""
-    return '"' not in text and "\0" not in text and len(text) <= csv.field_size_limit()
-
-
-class _Progress:
-    """How far a (possibly interrupted) read of the export got: rows yielded, the row held back."""
-
-    __slots__ = ("delivered", "held")
-
-    def __init__(self) -> None:
-        self.delivered = 0
-        self.held: RowResult | None = None
-
-
-def parse_export(reader: Iterator[list[str]]) -> Iterator[RowResult]:
-    """Rows of the failed export (header first) as failed ``RowResult``s.
-
-    The export's columns are not documented: the first row-number, error-code, error-message
-    and raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
-    ``rawValue``, or spellings such as ``row_number``); ``data`` is the raw value, as the
-    contract rules for TalkValue's ``failedRows`` (other columns are not read).
-    """
-    progress = _Progress()
-    yield from _parse(reader, progress)
-    if progress.held is not None:
-        yield progress.held
-
-
-def _parse(reader: Iterator[list[str]], progress: _Progress) -> Iterator[RowResult]:
-    """``parse_export``'s loop, the hot path of ``failed_rows``: it skips the rows an earlier
-    pass delivered, yields every later row but the last (held in ``progress``), and writes its
-    counts back to ``progress`` however it ends. Column positions are resolved once; repeated
-    errors share one ``JobError``."""
-    header = next(reader, None)
-    if header is None:
-        return
-    roles: dict[str, int] = {}
-    for index, name in enumerate(header):
-        role = EXPORT_COLUMNS.get(name.strip().lower().replace("_", "").replace(" ", ""))
-        if role is not None:
-            roles.setdefault(role, index)
-    missing = len(header)  # a role without a column reads this padding index: always ""
-    width = max(roles.values(), default=-1) + 1 if len(roles) == 4 else len(header) + 1
-    at_row, at_code, at_message, at_data = (
-        roles.get(role, missing) for role in ("row", "code", "message", "data")
-    )
-    has_data = "data" in roles
-    errors: dict[str, dict[str, JobError]] = {}  # code -> message -> the one shared JobError
-    cached = 0
-    make, failed = RowResult.of, RowOutcome.FAILED
-    delivered = progress.delivered
-    for _ in itertools.islice(filter(None, reader), delivered):  # an earlier pass yielded these
-        pass
-    held: RowResult | None = None
-    progress.held = None
-    try:
-        for fields in reader:
-            if len(fields) < width:
-                if not fields:
-                    continue
-                fields = fields + [""] * (width - len(fields))
-            code, message = fields[at_code], fields[at_message]
-            try:
-                error = errors[code][message]
-            except KeyError:
-                if cached >= 1024:  # many distinct errors: keep memory flat
-                    errors.clear()
-                    cached = 0
-                error = JobError(code=code or None, message=message or None)
-                errors.setdefault(code, {})[message] = error
-                cached += 1
-            try:
-                row: int | None = int(fields[at_row])
-            except ValueError:
-                row = None
-            if held is not None:
-                yield held
-                delivered += 1
-            data = fields[at_data] if has_data else None
-            held = make(row if row is None or row >= 0 else None, failed, None, error, data)
-    finally:
-        progress.delivered = delivered
-        progress.held = held
+def _charset(headers: Mapping[str, str]) -> str | None:
+    """The ``charset`` of a ``Content-Type`` header, if it names one."""
+    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None

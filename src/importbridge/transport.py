@@ -33,7 +33,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import attrs
@@ -41,7 +41,7 @@ import backoff
 import requests
 import requests.utils
 
-from . import budget, jsontext
+from . import budget, jsontext, syncengine
 from .bodies import AnswerTooLarge, BodyFault, encode_json, header_fault, read_capped
 from .errors import (
     AuthenticationError,
@@ -55,11 +55,15 @@ from .errors import (
     SubmitOutcomeUnknown,
     TransportError,
 )
+from .flows import FlowContext
 from .settings import Settings
 from .wire import DeadlineAdapter, exchange
 
 if TYPE_CHECKING:
+    from .flows import Flow
     from .provider import Provider
+
+T = TypeVar("T")
 
 __all__ = ["Connection", "RetryPolicy", "Transport"]
 
@@ -515,12 +519,26 @@ class Transport:
 class Connection:
     """What ``Provider.submit`` / ``get`` / ``failed_rows`` receive: who, with which settings, how.
 
-    ``settings`` is a ``Settings`` mapping whose repr redacts secrets.
+    ``settings`` is a ``Settings`` mapping whose repr redacts secrets. ``run`` and ``stream``
+    carry a provider's flow out over ``transport`` (the sync engine, ``importbridge.syncengine``).
     """
 
     provider: Provider
     settings: Mapping[str, str]
     transport: Transport
+
+    @property
+    def context(self) -> FlowContext:
+        """What a flow may know of this connection: the provider's name and its settings."""
+        return FlowContext(provider=self.provider.name, settings=self.settings)
+
+    def run(self, flow: Flow[T]) -> T:
+        """Carry ``flow`` out and return its result."""
+        return syncengine.run(self.transport, flow)
+
+    def stream(self, flow: Flow[Any]) -> Iterator[Any]:
+        """The items ``flow`` emits, as they come."""
+        return syncengine.stream(self.transport, flow)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

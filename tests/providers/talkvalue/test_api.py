@@ -135,27 +135,35 @@ cells = st.text(
 
 @given(st.lists(st.tuples(st.integers(1, 10**6), cells, cells, cells, cells), max_size=30))
 def test_export_rows_round_trip(rows) -> None:
-    from importbridge_talkvalue import api
 
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["rowNum", "errorCode", "errorMessage", "rawValue", "email"])
     writer.writerows(rows)
-    parsed = list(api.parse_export(csv.reader(io.StringIO(out.getvalue(), newline=""))))
+    parsed = parse(out.getvalue())
     assert [(r.row, r.error.code or "", r.error.message or "", r.data) for r in parsed] == [
         (n, code, message, raw) for n, code, message, raw, _ in rows
     ]
 
 
-def test_export_columns_are_found_by_name() -> None:
-    from importbridge_talkvalue import api
+def parse(text: str, sizes: list[int] | None = None) -> list[importbridge.RowResult]:
+    """Every row ``ExportParser`` reads from ``text`` fed in blocks of ``sizes`` (one block: None)."""
+    from importbridge_talkvalue.export import ExportParser
 
+    body = text.encode("utf-8")
+    parser = ExportParser()
+    rows = [row for block in in_blocks(body, sizes or [len(body) or 1]) for row in parser.feed(block)]
+    rest, _ = parser.close()
+    return rows + rest
+
+
+def test_export_columns_are_found_by_name() -> None:
     lines = ["row_number,error_code,error_message,raw_value", "3,INVALID_EMAIL,bad,x@@y", "x,,,", ""]
-    (first, second) = api.parse_export(csv.reader(lines))
+    (first, second) = parse("\n".join(lines))
     assert (first.row, first.error.code, first.data) == (3, "INVALID_EMAIL", "x@@y")
     assert (second.row, second.error.code, second.data) == (None, None, "")
-    reordered = ["email,Error Message,ROWNUM,-1", "a@b,too short,9"]  # short row, no code, no raw value
-    (only,) = api.parse_export(csv.reader(reordered))
+    reordered = ["email,Error Message,ROWNUM,-1", "a@b,too short,9", ""]  # short row, no code, no raw value
+    (only,) = parse("\r\n".join(reordered))
     assert (only.row, only.error.code, only.error.message, only.data) == (9, None, "too short", None)
 
 
@@ -185,11 +193,10 @@ def test_the_provider_refuses_a_wrong_file_key(talkvalue) -> None:
 
 @given(st.lists(st.tuples(st.one_of(st.integers(0, 10**9), st.just(""), st.just("-3")), cells, cells, cells)))
 def test_export_rows_equal_rows_built_the_validated_way(rows) -> None:
-    from importbridge_talkvalue import api
 
     out = io.StringIO()
     csv.writer(out).writerows([["rowNum", "errorCode", "errorMessage", "rawValue"], *rows])
-    parsed = list(api.parse_export(csv.reader(io.StringIO(out.getvalue(), newline=""))))
+    parsed = parse(out.getvalue())
     expected = [
         importbridge.RowResult(
             row=number if isinstance(number, int) else None,
@@ -272,29 +279,66 @@ def in_blocks(body: bytes, sizes: list[int]) -> list[bytes]:
     return blocks
 
 
-@given(export_text, block_sizes)
-def test_export_lines_split_like_a_text_file_in_any_blocks(text, sizes) -> None:
-    from importbridge_talkvalue import api
-
-    body = text.encode("utf-8")
-    lines = api._Lines(in_blocks(body, sizes), "utf-8")
-    assert list(lines) == list(io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline=""))
-    assert lines.whole == (not body or body.endswith(b"\n"))
+HEADER = "rowNum,errorCode,errorMessage,rawValue\r\n"
 
 
-@given(export_text, block_sizes)
-def test_export_records_are_what_csv_reader_reads_in_any_blocks(text, sizes) -> None:
-    """Plain blocks are split on commas, the rest read by csv.reader: the records are the same."""
-    from importbridge_talkvalue import api
-
-    def outcome(read):
+def reference(text: str) -> list[importbridge.RowResult]:
+    """The rows csv.reader reads from a whole export that ends at a line end, built the slow way."""
+    rows = []
+    for record in list(csv.reader(io.StringIO(text, newline="")))[1:]:
+        if not record:
+            continue
+        number, code, message, raw = ([*record, "", "", "", ""])[:4]
         try:
-            return list(read())
-        except csv.Error as error:
-            return ("csv.Error", str(error))
+            row = int(number)
+        except ValueError:
+            row = None
+        error = importbridge.JobError(code=code or None, message=message or None)
+        rows.append(
+            importbridge.RowResult(
+                row=row if row is None or row >= 0 else None,
+                outcome=importbridge.RowOutcome.FAILED,
+                error=error,
+                data=raw,
+            )
+        )
+    return rows
 
+
+def outcome(read):
+    try:
+        return read()
+    except csv.Error:
+        return "csv.Error"
+
+
+@given(export_text, block_sizes)
+def test_the_export_parser_reads_what_csv_reader_reads_in_any_blocks(text, sizes) -> None:
+    """Plain blocks are split on commas, the rest read by csv.reader: the rows are the same,
+    in any blocks, and only text up to the last line break is read."""
+    from importbridge_talkvalue.export import ExportParser
+
+    text = HEADER + text
     body = text.encode("utf-8")
-    straight = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline="")
-    assert outcome(api._Lines(in_blocks(body, sizes), "utf-8").records) == outcome(
-        lambda: csv.reader(straight)
-    )
+    parser = ExportParser()
+    fed = outcome(lambda: [row for block in in_blocks(body, sizes) for row in parser.feed(block)])
+    if fed == "csv.Error":
+        assert outcome(lambda: reference(text)) == "csv.Error"
+        return
+    rest, whole = parser.close()
+    assert whole == text.endswith(("\n", "\r"))
+    complete = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]
+    assert fed + rest == reference(complete)
+    assert parser.rows == len(fed) + len(rest)
+
+
+@given(st.lists(st.tuples(cells, cells, cells), max_size=20), block_sizes)
+def test_quoted_cells_with_line_breaks_arrive_whole_in_any_blocks(rows, sizes) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow(["rowNum", "errorCode", "errorMessage", "rawValue"])
+    writer.writerows([(n, code, f"{message}\nline two", raw) for n, (code, message, raw) in enumerate(rows)])
+    parsed = parse(out.getvalue(), sizes)
+    assert [(r.row, r.error.message, r.data) for r in parsed] == [
+        (n, f"{message}\nline two", raw) for n, (_, message, raw) in enumerate(rows)
+    ]
