@@ -1,10 +1,11 @@
-"""Waiting for imports: ``wait``, ``poll``, the step API, resume tokens and ``wait_all``.
+"""Waiting for imports: ``wait``, ``poll``, the step API and resume tokens.
 
-One job is watched by a ``_Watch``: it makes the status requests, keeps the state machine
+One job is watched by a ``Watch``: it makes the status requests, keeps the state machine
 (a snapshot that would move the job backwards is dropped, logged on the ``importbridge``
 logger and counted; ``strict`` raises ``StateRegression``), feeds the schedule
 (``importbridge.schedule``) and freezes itself into a resume token (``importbridge.tokens``).
-``wait``, ``poll``, ``poll_once`` and ``wait_all`` are four ways of driving watches.
+``wait``, ``poll``, ``poll_once`` and ``importbridge.waitall`` are the ways of driving watches;
+``importbridge.resuming`` adds what must connect clients itself (``resume``, ``wait_all``).
 
 Time is injectable through ``PollPolicy(clock=..., sleep=...)``; nothing here reads the clock
 or sleeps any other way.
@@ -13,7 +14,7 @@ or sleeps any other way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -35,7 +36,6 @@ from .schedule import Memory, PollPolicy, job_progress, next_delay
 from .tokens import Token, decode, encode, looks_like_token
 
 if TYPE_CHECKING:
-    from .client import ImportClient
     from .provider import Provider
     from .transport import Connection
 
@@ -46,9 +46,9 @@ __all__ = [
     "make_token",
     "poll",
     "poll_once",
-    "resume",
     "wait",
-    "wait_all",
+    "Watch",
+    "new_watch",
 ]
 
 logger = logging.getLogger("importbridge")
@@ -110,7 +110,7 @@ def _job_context(client: Client, job: ImportJob | None) -> dict[str, str]:
 
 
 @attrs.define(kw_only=True, eq=False)
-class _Watch:
+class Watch:
     """One job being waited on: its requests, its state machine and its schedule memory."""
 
     client: Client
@@ -259,9 +259,9 @@ def _deadline(policy: PollPolicy, timeout: float | None, now: float, carried: fl
     return now + policy.deadline if policy.deadline is not None else None
 
 
-def _watch(
+def new_watch(
     client: Client, item: ImportJob | str, *, timeout: float | None, policy: PollPolicy | None
-) -> _Watch:
+) -> Watch:
     """A watch for a job, a job id or a resume token."""
     policy = policy or PollPolicy()
     now = policy.clock()
@@ -275,7 +275,7 @@ def _watch(
             raise WaitError(f"{name} job has no id and is not finished: there is nothing to poll")
         memory = Memory(started=now)
         context = _job_context(client, item)
-        return _Watch(
+        return Watch(
             client=client, job_id=str(item.id), context=context, policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, None), memory=memory, job=item, state=item.state,
         )  # fmt: skip
@@ -285,11 +285,11 @@ def _watch(
         token = decode(item)
         if token.provider != name:
             raise TokenError(f"this resume token is for a {token.provider} job; the client talks to {name}")
-        return _Watch(
+        return Watch(
             client=client, job_id=token.job_id, context=dict(token.context), policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, token.deadline), memory=token.memory, state=token.state,
         )  # fmt: skip
-    return _Watch(
+    return Watch(
         client=client, job_id=item, context=_job_context(client, None), policy=policy,
         began=now, deadline=_deadline(policy, timeout, now, None), memory=Memory(),
     )  # fmt: skip
@@ -302,7 +302,7 @@ class Poller(Iterator[ImportJob]):
     ``attempts`` the status requests made, ``token()`` a resume token for the wait so far.
     """
 
-    def __init__(self, watch: _Watch) -> None:
+    def __init__(self, watch: Watch) -> None:
         self._watch = watch
         self._steps = self._run()
 
@@ -351,7 +351,7 @@ def poll(
 
     ``item`` is a job, a job id or a resume token. Raises ``PollTimeout`` at the deadline.
     """
-    return Poller(_watch(client, item, timeout=timeout, policy=policy))
+    return Poller(new_watch(client, item, timeout=timeout, policy=policy))
 
 
 def wait(
@@ -387,7 +387,7 @@ def poll_once(client: Client, token: str, *, policy: PollPolicy | None = None) -
     """
     if not isinstance(token, str) or not looks_like_token(token.strip()):
         decode(token)  # raises the TokenError that explains what is wrong
-    watch = _watch(client, token.strip(), timeout=None, policy=policy)
+    watch = new_watch(client, token.strip(), timeout=None, policy=policy)
     watch.fetch()
     now = watch.policy.clock()
     job = watch.latest()
@@ -415,53 +415,4 @@ def make_token(client: Client, job: ImportJob, *, deadline: float | None = None)
             deadline=deadline,
             state=job.state,
         )
-    )
-
-
-def _connect_for(token: Token, settings: Mapping[str, Any]) -> ImportClient:
-    """A client for a token's provider: its context settings, overridden by ``settings``."""
-    from .client import connect
-    from .plugins import get_provider
-
-    provider = get_provider(token.provider)
-    names = {setting.name for setting in provider.settings}
-    carried = {key: value for key, value in token.context.items() if key in names}
-    return connect(provider, **{**carried, **settings})
-
-
-def resume(
-    token: str,
-    *,
-    timeout: float | None = None,
-    on_update: OnUpdate | None = None,
-    policy: PollPolicy | None = None,
-    **settings: Any,
-) -> ImportJob:
-    """Finish a wait from its token in any process: connect from the environment and wait.
-
-    ``settings`` are ``connect()`` keywords (credentials, base_url, ...) overriding the
-    environment and the token's context. The token's deadline holds unless ``timeout`` is given.
-    """
-    parsed = decode(token)
-    with _connect_for(parsed, settings) as client:
-        return wait(client, token.strip(), timeout=timeout, on_update=on_update, policy=policy)
-
-
-def wait_all(
-    items: Any,
-    *,
-    clients: Any = None,
-    concurrency: int = 16,
-    timeout: float | None = None,
-    on_update: OnUpdate | None = None,
-    policy: PollPolicy | None = None,
-) -> Iterator[ImportJob]:
-    """Wait on many jobs at once; yields each job once, as it reaches a terminal state.
-
-    See ``importbridge.waitall.wait_all``.
-    """
-    from .waitall import wait_all as _wait_all
-
-    return _wait_all(
-        items, clients=clients, concurrency=concurrency, timeout=timeout, on_update=on_update, policy=policy
     )

@@ -20,15 +20,15 @@ import hashlib
 import heapq
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, PollTimeout, TokenError
 from .model import ImportJob
-from .polling import Client, OnUpdate, _connect_for, _Watch, _watch
+from .polling import Client, OnUpdate, Watch, new_watch
 from .ratelimit import TokenBucket
 from .schedule import PollPolicy
-from .tokens import Token, decode, looks_like_token
+from .tokens import decode, looks_like_token
 
 if TYPE_CHECKING:
     from .client import ImportClient
@@ -40,6 +40,8 @@ logger = logging.getLogger("importbridge")
 
 #: fraction of a provider's documented rate limit that wait_all uses (clock skew, float edges)
 HEADROOM = 0.9
+#: makes a client for a provider from a token's context settings (a team id, ...)
+Connector = Callable[[str, Mapping[str, str]], "ImportClient"]
 
 
 class _Clients:
@@ -50,7 +52,8 @@ class _Clients:
     token's context), else to a client connected from the environment with that context.
     """
 
-    def __init__(self, given: Any) -> None:
+    def __init__(self, given: Any, connect: Connector | None) -> None:
+        self._connect = connect
         if given is None:
             given = ()
         elif isinstance(given, Mapping):
@@ -74,7 +77,9 @@ class _Clients:
         carried = _carried(get_provider(provider), context)
         key = (provider, carried)
         if key not in self._made:
-            self._made[key] = _connect_for(Token(provider=provider, job_id="-", context=dict(carried)), {})
+            if self._connect is None:
+                raise ConfigurationError(f"wait_all: no client given for provider {provider!r}")
+            self._made[key] = self._connect(provider, dict(carried))
         return self._made[key]
 
     def close(self) -> None:
@@ -90,9 +95,9 @@ def _carried(provider: Provider, context: Mapping[str, str]) -> tuple[tuple[str,
 
 def _watches(
     items: Iterable[ImportJob | str], clients: _Clients, timeout: float | None, policy: PollPolicy
-) -> list[_Watch]:
+) -> list[Watch]:
     """A watch per distinct job; a job or token named twice is watched once."""
-    watches: dict[tuple[str, str], _Watch] = {}
+    watches: dict[tuple[str, str], Watch] = {}
     for index, item in enumerate(items):
         if isinstance(item, ImportJob):
             client = clients.for_job(item)
@@ -106,7 +111,7 @@ def _watches(
             raise ConfigurationError(
                 f"wait_all item {index}: expected a job or a resume token, got {type(item).__name__}"
             )
-        watch = _watch(client, item, timeout=timeout, policy=policy)
+        watch = new_watch(client, item, timeout=timeout, policy=policy)
         watches.setdefault((watch.provider, watch.job_id), watch)
     return list(watches.values())
 
@@ -119,6 +124,7 @@ def wait_all(
     timeout: float | None = None,
     on_update: OnUpdate | None = None,
     policy: PollPolicy | None = None,
+    connect: Connector | None = None,
 ) -> Iterator[ImportJob]:
     """Yield each job once, as it reaches a terminal state (in the order they finish).
 
@@ -130,27 +136,28 @@ def wait_all(
     batch (tokens otherwise keep their own deadlines). Jobs still unfinished at their deadline
     end the generator with ``PollTimeout`` once every other job is done: its ``job``/``token``
     name the first of them and its ``tokens`` attribute lists a token for each.
+    ``connect(provider, context)`` makes the clients not given (``importbridge.wait_all``
+    passes one that connects from the environment); without it each provider needs a client.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
-    return _run(items, clients, concurrency, timeout, on_update, policy or PollPolicy())
+    return _run(items, _Clients(clients, connect), concurrency, timeout, on_update, policy or PollPolicy())
 
 
 def _run(
     items: Iterable[ImportJob | str],
-    given: Any,
+    clients: _Clients,
     concurrency: int,
     timeout: float | None,
     on_update: OnUpdate | None,
     policy: PollPolicy,
 ) -> Iterator[ImportJob]:
-    clients = _Clients(given)
     buckets: dict[tuple[str, str], TokenBucket | None] = {}
-    timed_out: list[_Watch] = []
+    timed_out: list[Watch] = []
     counter = itertools.count()
-    heap: list[tuple[float, int, _Watch]] = []
+    heap: list[tuple[float, int, Watch]] = []
     executor = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="importbridge-wait")
-    in_flight: dict[concurrent.futures.Future[ImportJob | Exception], _Watch] = {}
+    in_flight: dict[concurrent.futures.Future[ImportJob | Exception], Watch] = {}
     try:
         now = policy.clock()
         for watch in _watches(items, clients, timeout, policy):
@@ -227,7 +234,7 @@ def _credential(client: Client) -> tuple[str, str]:
 
 
 def _bucket(
-    buckets: dict[tuple[str, str], TokenBucket | None], watch: _Watch, policy: PollPolicy
+    buckets: dict[tuple[str, str], TokenBucket | None], watch: Watch, policy: PollPolicy
 ) -> TokenBucket | None:
     """The token bucket of the watch's credential (None: the provider documents no rate limit)."""
     key = _credential(watch.client)
