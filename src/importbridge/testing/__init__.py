@@ -3,6 +3,8 @@
 ``from importbridge.testing import ProviderConformance`` and subclass it in a test module with
 ``provider = MyProvider()``; pytest then runs every conformance check against your provider.
 ``importbridge.testing.strategies`` holds the hypothesis strategies the suite uses.
+``FlowConformance`` checks a provider's flows (``play`` drives one against scripted
+``Answer``s, no network; the round trip runs against the provider's simulator).
 
 Names load on first use: pytest loads ``importbridge.testing.pytest_plugin`` in every session,
 and that must not drag in hypothesis for projects that never use the suite.
@@ -16,12 +18,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from . import strategies
     from .conformance import ProviderConformance
+    from .flows import Answer, FlowConformance, play
 
-__all__ = ["ProviderConformance", "strategies"]
+__all__ = ["Answer", "FlowConformance", "ProviderConformance", "play", "strategies"]
 
 # public name -> (module, attribute of it; None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "ProviderConformance": (".conformance", "ProviderConformance"),
+    "FlowConformance": (".flows", "FlowConformance"),
+    "Answer": (".flows", "Answer"),
+    "play": (".flows", "play"),
     "strategies": (".strategies", None),
 }
 
