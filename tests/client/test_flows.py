@@ -244,3 +244,48 @@ def test_a_body_that_breaks_off_is_a_transport_error_in_the_flow(waits: Waits) -
         thread.join(5)
     assert len(seen) == 3
     assert all("broke off" in text and CANARY not in text for text in seen)
+
+
+def test_a_streamed_body_of_unknown_length_goes_out_chunked(waits: Waits) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while not data.endswith(b"\r\n0\r\n\r\n"):
+                more = conn.recv(65536)
+                if not more:
+                    break
+                data += more
+            received.append(data)
+            conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}')
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def upload() -> Flow[Any]:
+        body = StreamedBody(chunks=lambda: (b"line %d\n" % n for n in range(1000)), content_type="text/csv")
+        response = yield Request("POST", "/upload", body=body, idempotent=True)
+        return response.data
+
+    port = listener.getsockname()[1]
+    try:
+        with importbridge.connect(
+            FlowEcho(), api_key=CANARY, base_url=f"http://127.0.0.1:{port}",
+            retry=importbridge.RetryPolicy(sleep=waits.sleep, clock=waits.clock),
+        ) as client:  # fmt: skip
+            assert client.connection.run(upload()) == {}
+    finally:
+        listener.close()
+        thread.join(5)
+    head, _, chunked = received[0].partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert b"content-type: text/csv" in head.lower()
+    decoded, rest = b"", chunked
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        decoded, rest = decoded + rest[:size], rest[size + 2 :]
+    assert decoded == b"".join(b"line %d\n" % n for n in range(1000))
