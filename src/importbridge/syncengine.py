@@ -45,15 +45,14 @@ BODY_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, http.cli
 def run(transport: Transport, flow: Flow[T]) -> T:
     """Carry ``flow`` out to its end and return its result (emitted items are not expected)."""
     steps = drive(transport, flow)
-    while True:
-        try:
-            item = next(steps)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        steps.close()
-        raise PluginError(
-            f"{transport.provider.name}: a flow that returns one result emitted {type(item).__name__} items"
-        )
+    try:
+        item = next(steps)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    steps.close()
+    raise PluginError(
+        f"{transport.provider.name}: a flow that returns one result emitted {type(item).__name__} items"
+    )
 
 
 def stream(transport: Transport, flow: Flow[Any]) -> Iterator[Any]:
@@ -111,10 +110,16 @@ def drive(transport: Transport, flow: Flow[T]) -> Generator[Any, None, T]:
 
 def _send(transport: Transport, request: Request) -> tuple[Response, _Streamed | None]:
     """One ``Request`` through the transport: its ``Response`` and, when streamed, its body."""
+    if sum(part is not None for part in (request.json, request.content, request.body)) > 1:
+        raise PluginError(
+            f"{transport.provider.name}: {request.method} {request.path}: a Request carries one of "
+            "json, content and body, not several"
+        )
     headers = dict(request.headers)
     data: Any = request.content
     if request.body is not None:
-        headers.setdefault("Content-Type", request.body.content_type)
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = request.body.content_type
         data = _BodyFile(request.body) if request.body.length is None else _SizedBodyFile(request.body)
     if request.stream:
         response = transport.request(

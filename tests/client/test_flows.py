@@ -182,8 +182,13 @@ def test_a_flow_that_misbehaves_is_a_plugin_error(flow_client: importbridge.Impo
         conn.run(emits())
     with pytest.raises(PluginError, match="may yield only"):
         conn.run(junk())
+    def two_bodies() -> Flow[None]:
+        yield Request("POST", "/jobs", json={"a": 1}, content=b"a=1")
+
     with pytest.raises(PluginError, match="Read without"):
         conn.run(reads_first())
+    with pytest.raises(PluginError, match="one of json, content and body"):
+        conn.run(two_bodies())
 
 
 def _cut_short_server() -> tuple[socket.socket, threading.Thread]:

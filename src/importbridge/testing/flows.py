@@ -162,10 +162,9 @@ def record(flow: Flow[T], answers: list[Answer]) -> Flow[T]:
     (a streamed body whole, as its chunks arrive): a script ``play`` can replay."""
     reply: Any = None
     error: BaseException | None = None
-    streamed: list[bytes] | None = None
-    last: Answer | None = None
-
+    streamed: list[bytes] | None = None  # the chunks of the last request's streamed body
     broken = False
+    last: Answer | None = None
 
     def flush() -> None:
         nonlocal streamed, broken
@@ -173,31 +172,34 @@ def record(flow: Flow[T], answers: list[Answer]) -> Flow[T]:
             answers[-1] = attrs.evolve(last, body=b"".join(streamed), broken=broken)
         streamed, broken = None, False
 
-    while True:
-        try:
-            step = flow.throw(error) if error is not None else flow.send(reply)
-        except StopIteration as stop:
-            flush()
-            return stop.value  # type: ignore[no-any-return]
-        reply, error = None, None
-        if isinstance(step, Request):
-            flush()
-        try:
-            reply = yield step
-        except (importbridge.TransportError, ProviderError) as exc:
-            error = exc
+    try:
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(reply)
+            except StopIteration as stop:
+                flush()
+                return stop.value  # type: ignore[no-any-return]
+            reply, error = None, None
             if isinstance(step, Request):
-                last = Answer(error=exc) if not isinstance(exc, ProviderError) else Answer(status=exc.status)
+                flush()
+            try:
+                reply = yield step
+            except importbridge.ImportBridgeError as exc:
+                error = exc
+                if isinstance(step, Request):
+                    last = Answer(status=exc.status) if isinstance(exc, ProviderError) else Answer(error=exc)
+                    answers.append(last)
+                elif streamed is not None:
+                    broken = True
+                continue
+            if isinstance(step, Request):
+                last = Answer(status=reply.status, headers=reply.headers, data=reply.data)
                 answers.append(last)
-            elif streamed is not None:
-                broken = True
-            continue
-        if isinstance(step, Request):
-            last = Answer(status=reply.status, headers=reply.headers, data=reply.data)
-            answers.append(last)
-            streamed = [] if step.stream else None
-        elif isinstance(step, Read) and streamed is not None:
-            streamed.append(reply)
+                streamed = [] if step.stream else None
+            elif isinstance(step, Read) and streamed is not None:
+                streamed.append(reply)
+    finally:
+        flow.close()
 
 
 def _modules_imported(package: str) -> Iterator[tuple[str, str]]:
