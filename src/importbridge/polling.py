@@ -295,6 +295,12 @@ def new_watch(
     )  # fmt: skip
 
 
+
+#: the names other modules used before ``Watch`` and ``new_watch`` were public; kept while
+#: branches written against them merge (remove once nothing imports them)
+_Watch = Watch
+_watch = new_watch
+
 class Poller(Iterator[ImportJob]):
     """Iterates a job's new snapshots until it is terminal; what ``poll()`` returns.
 

@@ -84,7 +84,7 @@ def failed_rows_flow(provider: Provider, ctx: FlowContext, job: ImportJob) -> Fl
             "GET", f"/v2/loads/{quote(str(job.id), safe='')}/rejections", params={"page": page}
         )
         reader = PayloadReader("acme", response.data)
-        yield Emit([_normalize.rejection(entry) for entry in reader.items("rejections")])
+        yield Emit([_normalize._rejection(entry) for entry in reader.items("rejections")])
         page = reader.count("next_page")
 
 

@@ -33,7 +33,7 @@ STATUS_WORDS: Mapping[str, JobState] = {
 }
 
 
-def rejection(entry: PayloadReader) -> RowResult:
+def _rejection(entry: PayloadReader) -> RowResult:
     line = entry.count("line")
     if line == 0:
         raise entry.error("line", "line numbers start at 1")
@@ -60,7 +60,7 @@ def normalize(payload: object) -> ImportJob:
     processed = None if accepted is None or rejected is None else accepted + rejected
     rows.at_most("accepted", processed, "total", total, what="accepted + rejected")
     error = _abort(load)
-    rejections = [rejection(entry) for entry in load.items("rejections")]
+    rejections = [_rejection(entry) for entry in load.items("rejections")]
     return ImportJob(
         provider=NAME,
         id=load.identifier("id", required=True),
