@@ -1,6 +1,6 @@
 """Waiting for imports: ``wait``, ``poll``, the step API and resume tokens.
 
-One job is watched by a ``Watch``: it makes the status requests, keeps the state machine
+One job is watched by a ``_Watch``: it makes the status requests, keeps the state machine
 (a snapshot that would move the job backwards is dropped, logged on the ``importbridge``
 logger and counted; ``strict`` raises ``StateRegression``), feeds the schedule
 (``importbridge.schedule``) and freezes itself into a resume token (``importbridge.tokens``).
@@ -110,7 +110,7 @@ def _job_context(client: Client, job: ImportJob | None) -> dict[str, str]:
 
 
 @attrs.define(kw_only=True, eq=False)
-class Watch:
+class _Watch:
     """One job being waited on: its requests, its state machine and its schedule memory."""
 
     client: Client
@@ -259,9 +259,9 @@ def _deadline(policy: PollPolicy, timeout: float | None, now: float, carried: fl
     return now + policy.deadline if policy.deadline is not None else None
 
 
-def new_watch(
+def _watch(
     client: Client, item: ImportJob | str, *, timeout: float | None, policy: PollPolicy | None
-) -> Watch:
+) -> _Watch:
     """A watch for a job, a job id or a resume token."""
     policy = policy or PollPolicy()
     now = policy.clock()
@@ -275,7 +275,7 @@ def new_watch(
             raise WaitError(f"{name} job has no id and is not finished: there is nothing to poll")
         memory = Memory(started=now)
         context = _job_context(client, item)
-        return Watch(
+        return _Watch(
             client=client, job_id=str(item.id), context=context, policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, None), memory=memory, job=item, state=item.state,
         )  # fmt: skip
@@ -285,21 +285,20 @@ def new_watch(
         token = decode(item)
         if token.provider != name:
             raise TokenError(f"this resume token is for a {token.provider} job; the client talks to {name}")
-        return Watch(
+        return _Watch(
             client=client, job_id=token.job_id, context=dict(token.context), policy=policy, began=now,
             deadline=_deadline(policy, timeout, now, token.deadline), memory=token.memory, state=token.state,
         )  # fmt: skip
-    return Watch(
+    return _Watch(
         client=client, job_id=item, context=_job_context(client, None), policy=policy,
         began=now, deadline=_deadline(policy, timeout, now, None), memory=Memory(),
     )  # fmt: skip
 
 
+#: the watch machinery, by public names, for ``importbridge.waitall`` (and an async waiter)
+Watch = _Watch
+new_watch = _watch
 
-#: the names other modules used before ``Watch`` and ``new_watch`` were public; kept while
-#: branches written against them merge (remove once nothing imports them)
-_Watch = Watch
-_watch = new_watch
 
 class Poller(Iterator[ImportJob]):
     """Iterates a job's new snapshots until it is terminal; what ``poll()`` returns.
@@ -308,7 +307,7 @@ class Poller(Iterator[ImportJob]):
     ``attempts`` the status requests made, ``token()`` a resume token for the wait so far.
     """
 
-    def __init__(self, watch: Watch) -> None:
+    def __init__(self, watch: _Watch) -> None:
         self._watch = watch
         self._steps = self._run()
 
@@ -357,7 +356,7 @@ def poll(
 
     ``item`` is a job, a job id or a resume token. Raises ``PollTimeout`` at the deadline.
     """
-    return Poller(new_watch(client, item, timeout=timeout, policy=policy))
+    return Poller(_watch(client, item, timeout=timeout, policy=policy))
 
 
 def wait(
@@ -393,7 +392,7 @@ def poll_once(client: Client, token: str, *, policy: PollPolicy | None = None) -
     """
     if not isinstance(token, str) or not looks_like_token(token.strip()):
         decode(token)  # raises the TokenError that explains what is wrong
-    watch = new_watch(client, token.strip(), timeout=None, policy=policy)
+    watch = _watch(client, token.strip(), timeout=None, policy=policy)
     watch.fetch()
     now = watch.policy.clock()
     job = watch.latest()
