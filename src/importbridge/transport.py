@@ -241,7 +241,8 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> tuple[requests.Response, Any]:
-        """``request`` plus the decoded JSON body; an undecodable body counts as a lost answer."""
+        """``request`` plus the decoded JSON body (None for an empty one); an undecodable body
+        counts as a lost answer."""
         return self._send(method, path, params, json, data, files, headers, idempotent, False, decode=True)
 
     def url(self, path: str) -> str:
@@ -384,7 +385,7 @@ class Transport:
         if body is None:
             return response, None
         response._content = body  # what requests keeps for .content / .json() once read
-        if not decode:
+        if not decode or not body:  # an empty answer (204) decodes to None, as in the asyncio engine
             return response, None
         try:
             return response, jsontext.loads(body)

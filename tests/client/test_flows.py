@@ -294,3 +294,15 @@ def test_a_streamed_body_of_unknown_length_goes_out_chunked(waits: Waits) -> Non
         size = int(size_line, 16)
         decoded, rest = decoded + rest[:size], rest[size + 2 :]
     assert decoded == b"".join(b"line %d\n" % n for n in range(1000))
+
+
+def test_an_empty_answer_is_a_response_without_data(
+    flow_client: importbridge.ImportClient, server: ScriptedServer
+) -> None:
+    def delete() -> Flow[Any]:
+        response = yield Request("DELETE", "/jobs/j9", idempotent=True)
+        return (response.status, response.data)
+
+    server.queue(Reply(204, raw=b""))
+    assert flow_client.connection.run(delete()) == (204, None)
+    assert server.count() == 1  # not taken for a lost answer and resent
