@@ -22,6 +22,11 @@ What a flow may yield, and what the engine sends back:
   from a streamed export); the engine sends back ``None``.
 
 The flow's ``return`` value is the operation's result (a job, ``None`` for "no such submit").
+
+A provider's flows are its methods ``submit_flow``, ``get_flow``, ``failed_rows_flow`` and
+``find_submit_flow`` (``OPERATIONS``; see ``importbridge.Provider``). ``has_flows(provider,
+operation)`` tells an engine whether a provider does an operation as a flow or the older way
+(a method that calls ``conn.transport`` itself, which only the sync engine can run directly).
 """
 
 from __future__ import annotations
