@@ -8,12 +8,12 @@ transport may resend the POST after any failure without importing twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import importbridge
-from importbridge import ConfigurationError, Connection, ImportJob, RowResult, WaitError
+from importbridge import ConfigurationError, ImportJob, Provider, WaitError
+from importbridge.flows import Emit, Flow, FlowContext, Request
 
 OBJECT_TYPES = ("contact", "organization", "identity", "deal", "action", "document", "engagement")
 #: submit option -> the key it takes in the body's ``options`` object
@@ -37,7 +37,9 @@ def error_message(status: int, body: Any) -> tuple[str, str | None]:
     return (text[:200] or f"HTTP {status}", None)
 
 
-def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> ImportJob:
+def submit_flow(
+    provider: Provider, ctx: FlowContext, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+) -> Flow[ImportJob]:
     """One import of ``records``: each row becomes an object's ``default`` properties."""
     unknown = sorted(set(options) - OPTIONS)
     if unknown:
@@ -58,37 +60,37 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
     }
     if body_options:
         body["options"] = body_options
-    _, payload = conn.transport.request_json(
+    response = yield Request(
         "POST",
-        f"/v2/prism/{_team(conn, {})}/{object_type}/import",
+        f"/v2/prism/{_team(ctx, {})}/{object_type}/import",
         json=body,
         headers={"Idempotency-Key": key},
         idempotent=True,
     )
-    return importbridge.normalize(conn.provider, payload)
+    return provider.normalize(response.data)
 
 
-def get(conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+def get_flow(
+    provider: Provider, ctx: FlowContext, job_id: str, context: Mapping[str, str]
+) -> Flow[ImportJob]:
     """The async job's snapshot (sync imports have no id and cannot be fetched)."""
-    _, payload = conn.transport.request_json(
-        "GET", f"/v2/prism/{_team(conn, context)}/imports/{quote(job_id, safe='')}"
-    )
-    return importbridge.normalize(conn.provider, payload)
+    response = yield Request("GET", f"/v2/prism/{_team(ctx, context)}/imports/{quote(job_id, safe='')}")
+    return provider.normalize(response.data)
 
 
-def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+def failed_rows_flow(provider: Provider, ctx: FlowContext, job: ImportJob) -> Flow[None]:
     """Rejected rows from ``results``: inline for sync imports, on the finished async job."""
     if not job.rows_complete:
         if job.id is None:
             return
-        job = get(conn, job.id, {})
+        job = yield from get_flow(provider, ctx, job.id, {})
     if not job.done:
         raise WaitError(f"micro job {job.id} is still {job.state}; Micro lists row results once it finishes")
-    yield from job.failed_rows()
+    yield Emit(list(job.failed_rows()))
 
 
-def _team(conn: Connection, context: Mapping[str, str]) -> str:
-    team = context.get("team_id") or conn.settings.get("team_id")
+def _team(ctx: FlowContext, context: Mapping[str, str]) -> str:
+    team = context.get("team_id") or ctx.settings.get("team_id")
     if not team:
         raise ConfigurationError("micro: missing setting 'team_id': set MICRO_TEAM_ID")
     return quote(team, safe="")

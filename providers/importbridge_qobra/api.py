@@ -9,21 +9,21 @@ The bulk POST has no idempotency support, so the transport never resends it blin
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import importbridge
 from importbridge import (
     ConfigurationError,
-    Connection,
     ImportJob,
     JobState,
+    Provider,
     ProviderError,
-    RowResult,
     TransportError,
     WaitError,
 )
+from importbridge.flows import Emit, Flow, FlowContext, Request
 
 OPTIONS = frozenset({"table", "replace_all", "debounce", "request_id"})
 MESSAGE_KEYS = ("message", "detail", "error", "description", "title")
@@ -50,7 +50,9 @@ def error_message(status: int, body: Any) -> tuple[str, str | None]:
     return (text[:200] or f"HTTP {status}", None)
 
 
-def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> ImportJob:
+def submit_flow(
+    provider: Provider, ctx: FlowContext, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+) -> Flow[ImportJob]:
     """Ingest ``records`` into data table ``table``; returns the import's first snapshot.
 
     After the POST answers with an ``import_id`` the import exists, so a failing follow-up GET
@@ -74,32 +76,35 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
         ):
             raise ConfigurationError(f"qobra: debounce must be a number of seconds >= 0, got {debounce!r}")
         params["debounce"] = f"{debounce:g}"
-    _, payload = conn.transport.request_json(
+    response = yield Request(
         "POST",
         f"/tables/{quote(table, safe='')}/records/bulk",
         params=params,
         json=[dict(row) for row in records],
         idempotent=False,
     )
+    payload = response.data
     import_id = payload.get("import_id") if isinstance(payload, Mapping) else None
     if not isinstance(import_id, str) or not import_id:
         raise importbridge.PayloadError("qobra", "import_id", f"expected an import id, got {payload!r:.100}")
     try:
-        return get(conn, import_id, {})
+        return (yield from get_flow(provider, ctx, import_id, {}))
     except (TransportError, ProviderError):
         return ImportJob(provider="qobra", id=import_id, state=JobState.PENDING, provider_state="scheduled")
 
 
-def get(conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+def get_flow(
+    provider: Provider, ctx: FlowContext, job_id: str, context: Mapping[str, str]
+) -> Flow[ImportJob]:
     """The import's snapshot (``{"data_import": ...}``)."""
-    _, payload = conn.transport.request_json("GET", f"/imports/{quote(job_id, safe='')}")
-    return importbridge.normalize(conn.provider, payload)
+    response = yield Request("GET", f"/imports/{quote(job_id, safe='')}")
+    return provider.normalize(response.data)
 
 
-def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+def failed_rows_flow(provider: Provider, ctx: FlowContext, job: ImportJob) -> Flow[None]:
     """Rejected rows: each table's ``parsing_error_details`` line, from the finished import."""
     if not job.done and job.id is not None:
-        job = get(conn, job.id, {})
+        job = yield from get_flow(provider, ctx, job.id, {})
     if not job.done:
         raise WaitError(f"qobra import {job.id} is still {job.state}; its errors are known once it finishes")
-    yield from job.failed_rows()
+    yield Emit(list(job.failed_rows()))

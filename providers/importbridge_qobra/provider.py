@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import importbridge
-from importbridge import Capability, ImportJob, JobState, RowResult, Setting
+from importbridge import Capability, ImportJob, JobState, Setting
 
 from . import normalize as _normalize
 
 if TYPE_CHECKING:
-    from importbridge import Connection
+    from importbridge.flows import Flow, FlowContext
 
 
 class QobraProvider(importbridge.Provider):
@@ -42,19 +42,19 @@ class QobraProvider(importbridge.Provider):
 
         return api.error_message(status, body)
 
-    def submit(
-        self, conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
-    ) -> ImportJob:
+    def submit_flow(
+        self, ctx: FlowContext, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+    ) -> Flow[ImportJob]:
         from . import api
 
-        return api.submit(conn, records, options)
+        return api.submit_flow(self, ctx, records, options)
 
-    def get(self, conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+    def get_flow(self, ctx: FlowContext, job_id: str, context: Mapping[str, str]) -> Flow[ImportJob]:
         from . import api
 
-        return api.get(conn, job_id, context)
+        return api.get_flow(self, ctx, job_id, context)
 
-    def failed_rows(self, conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+    def failed_rows_flow(self, ctx: FlowContext, job: ImportJob) -> Flow[None]:
         from . import api
 
-        return api.failed_rows(conn, job)
+        return api.failed_rows_flow(self, ctx, job)

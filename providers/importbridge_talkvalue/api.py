@@ -1,34 +1,34 @@
-"""TalkValue's requests: analyze a CSV, import it, fetch the job, stream its failed-row export.
+"""TalkValue's conversation, as flows: analyze a CSV, import it, fetch the job, stream its export.
 
-``submit`` writes the rows as CSV (spooled, streamed into the multipart body), ``POST
+``submit_flow`` writes the rows as CSV (spooled) and streams it as a multipart body produced in
+blocks (``StreamedBody``: started again from its first byte for a resend), ``POST
 /path/import/analyze`` (safe to resend: analysing imports nothing), then ``POST /path/import``
 (no idempotency support: never resent blindly), then one ``GET`` for the first snapshot.
 Columns map to target fields by name (``COLUMN_FIELDS``); ``column_mappings`` overrides or
 extends that (a column mapped to None is left out); any other column is an error, not a guess.
+The failed-row export is read in chunks (``Read``) and fed to the sans-I/O ``ExportParser``.
+No function here does I/O of its own: the engines carry the flows out.
 """
 
 from __future__ import annotations
 
 import csv
-import http.client
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import requests
-import urllib3.exceptions
-
-import importbridge
 from importbridge import (
     ConfigurationError,
-    Connection,
     ImportJob,
+    JobState,
+    PayloadError,
+    Provider,
     ProviderError,
-    RowResult,
     SubmitOutcomeUnknown,
     TransportError,
     WaitError,
 )
+from importbridge.flows import Emit, Flow, FlowContext, Read, Request, StreamedBody
 
 from .export import ExportParser
 from .fields import TARGET_FIELDS
@@ -52,16 +52,12 @@ COLUMN_FIELDS: Mapping[str, str] = {
 MODES = ("UPDATE", "SKIP")
 EXPORT_ATTEMPTS = 3
 LIST_PAGES, LIST_PAGE_SIZE = 20, 100
-#: what a broken-off export stream raises while it is read (after the transport answered)
-STREAM_ERRORS = (
-    requests.RequestException,
-    urllib3.exceptions.HTTPError,
-    http.client.HTTPException,
-    OSError,
-    csv.Error,
-    UnicodeDecodeError,
-)
+#: what a broken-off export raises while the flow reads it: the engine's TransportError, and
+#: the parser's errors for a body whose bytes or quoting were damaged on the way
+STREAM_ERRORS = (TransportError, csv.Error, UnicodeDecodeError)
 OPTIONS = frozenset({"mode", "source_id", "column_mappings", "file_name", "request_id"})
+
+
 def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
     """TalkValue authenticates with a bearer token."""
     return {"Authorization": f"Bearer {settings['token']}"}
@@ -105,8 +101,11 @@ def column_mappings(columns: Sequence[str], overrides: Mapping[str, str | None])
     return mappings
 
 
-def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> ImportJob:
-    """Import ``records`` as one CSV file into source ``source_id`` (mode UPDATE or SKIP)."""
+def submit_flow(
+    provider: Provider, ctx: FlowContext, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+) -> Flow[ImportJob]:
+    """Import ``records`` as one CSV file into source ``source_id`` (mode UPDATE or SKIP):
+    analyze, import and the first ``GET``, as one flow."""
     unknown = sorted(set(options) - OPTIONS)
     if unknown:
         raise ConfigurationError(
@@ -128,29 +127,32 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
     mappings = column_mappings(columns, options.get("column_mappings") or {})
     file_name = upload_name(options.get("file_name"), options.get("request_id"))
     content, size = write_csv(columns, records)
-    body = MultipartFile("file", file_name, content, size, "text/csv")
+    upload = MultipartFile("file", file_name, content, size, "text/csv")
     try:
-        _, analysis = conn.transport.request_json(
-            "POST",
-            "/path/import/analyze",
-            data=body,
-            headers={"Content-Type": body.content_type},
-            idempotent=True,
-        )
+        analysis = (
+            yield Request(
+                "POST",
+                "/path/import/analyze",
+                body=StreamedBody(
+                    chunks=lambda: _from_start(upload), length=len(upload), content_type=upload.content_type
+                ),
+                idempotent=True,
+            )
+        ).data
     finally:
-        body.close()
+        upload.close()
     file_key = analysis.get("fileKey") if isinstance(analysis, Mapping) else None
     if not file_key:
-        raise importbridge.PayloadError(
-            "talkvalue", "fileKey", f"analyze answered no file key: {analysis!r:.100}"
-        )
+        raise PayloadError("talkvalue", "fileKey", f"analyze answered no file key: {analysis!r:.100}")
     try:
-        _, started = conn.transport.request_json(
-            "POST",
-            "/path/import",
-            json={"fileKey": file_key, "sourceId": source, "columnMappings": mappings, "mode": mode},
-            idempotent=False,
-        )
+        started = (
+            yield Request(
+                "POST",
+                "/path/import",
+                json={"fileKey": file_key, "sourceId": source, "columnMappings": mappings, "mode": mode},
+                idempotent=False,
+            )
+        ).data
     except SubmitOutcomeUnknown as error:  # say how to find the import: by its file name
         raise SubmitOutcomeUnknown(
             f"{error} (look for an import of file {file_name!r} in GET /path/import)",
@@ -161,14 +163,12 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
         ) from None
     job_id = started.get("importJobId") if isinstance(started, Mapping) else None
     if job_id is None or isinstance(job_id, bool):
-        raise importbridge.PayloadError(
-            "talkvalue", "importJobId", f"expected a job id, got {started!r:.100}"
-        )
+        raise PayloadError("talkvalue", "importJobId", f"expected a job id, got {started!r:.100}")
     try:
-        return get(conn, str(job_id), {})
+        return (yield from get_flow(provider, ctx, str(job_id), {}))
     except (TransportError, ProviderError):  # the import exists: hand back its id, not an error
         status = str(started.get("status") or "PENDING")
-        state = conn.provider.status_words.get(status, importbridge.JobState.PENDING)
+        state = provider.status_words.get(status, JobState.PENDING)
         return ImportJob(
             provider="talkvalue",
             id=str(job_id),
@@ -179,6 +179,12 @@ def submit(conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapp
         )
 
 
+def _from_start(upload: MultipartFile) -> Iterator[bytes]:
+    """The multipart body's blocks from its first byte (each attempt sends it whole)."""
+    upload.seek(0)
+    return iter(upload)
+
+
 def upload_name(file_name: object, request_id: object) -> str:
     """The uploaded file's name; with a request id it always ends ``-<request id>.csv``, which
     is how ``find_submit`` recognises the import later."""
@@ -186,7 +192,7 @@ def upload_name(file_name: object, request_id: object) -> str:
     return f"{stem}-{request_id}.csv" if request_id else f"{stem}.csv"
 
 
-def find_submit(conn: Connection, request_id: str) -> ImportJob | None:
+def find_submit_flow(provider: Provider, ctx: FlowContext, request_id: str) -> Flow[ImportJob | None]:
     """The import whose file name carries ``request_id`` (see ``upload_name``), or None.
 
     Pages through ``GET /path/import`` (newest first in practice; every page is read up to
@@ -195,15 +201,15 @@ def find_submit(conn: Connection, request_id: str) -> ImportJob | None:
     """
     suffix = f"-{request_id}.csv"
     for page in range(LIST_PAGES):
-        _, listing = conn.transport.request_json(
-            "GET", "/path/import", params={"pageNumber": page, "pageSize": LIST_PAGE_SIZE}
-        )
+        listing = (
+            yield Request("GET", "/path/import", params={"pageNumber": page, "pageSize": LIST_PAGE_SIZE})
+        ).data
         content = listing.get("content") if isinstance(listing, Mapping) else None
         if not isinstance(content, list):
-            raise importbridge.PayloadError("talkvalue", "content", "the import list has no content array")
+            raise PayloadError("talkvalue", "content", "the import list has no content array")
         for record in content:
             if isinstance(record, Mapping) and str(record.get("fileName") or "").endswith(suffix):
-                return importbridge.normalize(conn.provider, record)
+                return provider.normalize(record)
         if not content or page + 1 >= int(listing.get("totalPages") or 0):
             return None
     raise TransportError(
@@ -212,25 +218,27 @@ def find_submit(conn: Connection, request_id: str) -> ImportJob | None:
     )
 
 
-def get(conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+def get_flow(
+    provider: Provider, ctx: FlowContext, job_id: str, context: Mapping[str, str]
+) -> Flow[ImportJob]:
     """The job record (``GET /path/import/{id}``, not wrapped)."""
-    _, payload = conn.transport.request_json("GET", f"/path/import/{quote(job_id, safe='')}")
-    return importbridge.normalize(conn.provider, payload)
+    response = yield Request("GET", f"/path/import/{quote(job_id, safe='')}")
+    return provider.normalize(response.data)
 
 
-def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+def failed_rows_flow(provider: Provider, ctx: FlowContext, job: ImportJob) -> Flow[None]:
     """Every rejected row, parsed incrementally from the streamed failed-row CSV export.
 
     ``failedCount`` is the truth: an export that breaks off (a reset, a truncated body) is
-    fetched again and resumed after the rows already yielded. Only records whose line break
-    has arrived are rows (``ExportParser``), so a half-sent line is never yielded. An export
+    fetched again and resumed after the rows already emitted. Only records whose line break
+    has arrived are rows (``ExportParser``), so a half-sent line is never emitted. An export
     that ends cleanly but short twice alike is taken as the provider's final word.
     """
     job_id = job.id
     if job_id is None:
         return
     if not job.done:
-        job = get(conn, job_id, {})
+        job = yield from get_flow(provider, ctx, job_id, {})
         if not job.done:
             raise WaitError(
                 f"talkvalue job {job.id} is still {job.state}; export its failures once it finishes"
@@ -240,31 +248,31 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
     short_counts: list[int] = []
     problem = ""
     for _attempt in range(EXPORT_ATTEMPTS):
-        response = conn.transport.request("GET", path, stream=True)
-        parser = ExportParser(response.encoding or "utf-8")
-        skip = delivered  # an earlier pass yielded these
+        response = yield Request("GET", path, stream=True)
+        parser = ExportParser(_charset(response.headers) or "utf-8")
+        skip = delivered  # an earlier pass emitted these
         try:
-            for chunk in response.iter_content(BLOCK):
+            while chunk := (yield Read(BLOCK)):
                 rows = parser.feed(chunk)
                 if skip:
                     rows, skip = rows[skip:], max(0, skip - len(rows))
-                delivered += len(rows)
-                yield from rows
+                if rows:
+                    delivered += len(rows)
+                    yield Emit(rows)
             rows, whole = parser.close()
         except STREAM_ERRORS as exc:
             problem = f"{type(exc).__name__}: {str(exc)[:200]}"
             continue
-        finally:
-            response.close()
         if skip:
             rows, skip = rows[skip:], max(0, skip - len(rows))
         seen = delivered + len(rows)
         if whole and (job.failed is None or seen >= job.failed or short_counts[-1:] == [seen]):
-            yield from rows
+            if rows:
+                yield Emit(rows)
             return
-        if whole:  # rows read to a clean end: keep them, the count says more are due
+        if whole and rows:  # rows read to a clean end: keep them, the count says more are due
             delivered = seen
-            yield from rows
+            yield Emit(rows)
         short_counts.append(seen if whole else -1)
         problem = f"the export ended after {seen} of {job.failed} rows" + ("" if whole else " mid-line")
     raise TransportError(
@@ -272,3 +280,13 @@ def failed_rows(conn: Connection, job: ImportJob) -> Iterator[RowResult]:
         provider="talkvalue",
         method="GET",
     )
+
+
+def _charset(headers: Mapping[str, str]) -> str | None:
+    """The ``charset`` of a ``Content-Type`` header, if it names one."""
+    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None

@@ -42,9 +42,10 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .model import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport, settle_state
     from .plugins import ProviderInfo, get_provider, normalize, providers, register
-    from .polling import PollPolicy, PollStep, resume, wait_all
+    from .polling import PollPolicy, PollStep
     from .provider import Capability, Provider, Setting
     from .reading import PayloadReader
+    from .resuming import resume, wait_all
     from .transport import Connection, RetryPolicy, Transport
 
 __version__ = "0.1.0"
@@ -82,8 +83,8 @@ _LAZY: dict[str, str] = {
     # waiting
     "PollPolicy": "polling",
     "PollStep": "polling",
-    "resume": "polling",
-    "wait_all": "polling",
+    "resume": "resuming",
+    "wait_all": "resuming",
 }
 
 __all__ = [

@@ -1,7 +1,8 @@
 """``connect()`` and ``ImportClient``: submit, get, failed rows and resumable bulk submits.
 
-The client knows no provider: it resolves settings, opens a ``Transport``, and hands a
-``Connection`` to the provider plugin's ``submit`` / ``get`` / ``failed_rows``.
+The client knows no provider: it resolves settings, opens a ``Transport``, and carries out the
+provider plugin's flows (``submit_flow`` / ``get_flow`` / ...) with the sync engine, or, for a
+plugin written before flows, hands a ``Connection`` to its ``submit`` / ``get`` / ``failed_rows``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .errors import (
     ProviderError,
     SubmitOutcomeUnknown,
 )
+from .flows import OPERATIONS, has_flows
 from .model import ImportJob
 from .plugins import get_provider
 from .provider import Capability, Provider
@@ -44,6 +46,8 @@ _CANNOT_TELL = object()  # the provider cannot look a submit up by its request i
 #: the option through which ``submit_many`` hands each batch its stable request id
 REQUEST_ID = "request_id"
 OnUnknown = Literal["raise", "resubmit", "skip"]
+#: operations whose flows emit items (rows) rather than return one result
+STREAMED = frozenset({"failed_rows"})
 #: how often submit_many sends one batch whose earlier sends provably did not land
 RESENDS = 4
 
@@ -90,17 +94,26 @@ class ImportClient:
     def __repr__(self) -> str:
         return f"<ImportClient {self.provider.name} {self.connection.settings!r}>"
 
+    def _call(self, operation: str, *args: Any) -> Any:
+        """The provider's ``operation``: its flow carried out by the sync engine when it has one,
+        else the older method that calls ``conn.transport`` itself."""
+        provider, connection = self.provider, self.connection
+        if not has_flows(provider, operation):
+            return getattr(provider, operation)(connection, *args)
+        flow = getattr(provider, OPERATIONS[operation])(connection.context, *args)
+        return connection.stream(flow) if operation in STREAMED else connection.run(flow)
+
     # -- one import ---------------------------------------------------------------------------
 
     def submit(self, records: Iterable[Mapping[str, Any]], **options: Any) -> ImportJob:
         """Send ``records`` (one mapping per row) as one import; returns its first snapshot."""
-        return self.provider.submit(self.connection, _rows(records), options)
+        return self._call("submit", _rows(records), options)  # type: ignore[no-any-return]
 
     def get(self, job_id: str, **context: str) -> ImportJob:
         """The job's current snapshot. ``context`` (e.g. from a token) may carry ``created_at`` or
         ``expires_at``, which turn a 404 past the provider's retention into ``JobExpired``."""
         try:
-            return self.provider.get(self.connection, str(job_id), context)
+            return self._call("get", str(job_id), context)  # type: ignore[no-any-return]
         except JobNotFound as error:
             raise self._expired(error, context.get("created_at"), context.get("expires_at")) from None
 
@@ -111,7 +124,7 @@ class ImportClient:
         the rest stream straight from the provider's iterator (no extra layer per row).
         """
         snapshot = self.get(job) if isinstance(job, str) else job
-        rows = iter(self.provider.failed_rows(self.connection, snapshot))
+        rows = iter(self._call("failed_rows", snapshot))
         try:
             first = next(rows)
         except StopIteration:
@@ -258,7 +271,7 @@ class ImportClient:
         batch_options = {**options, REQUEST_ID: request_id}
         for attempt in range(1, RESENDS + 1):
             try:
-                return self.provider.submit(self.connection, chunk, batch_options)
+                return self._call("submit", chunk, batch_options)  # type: ignore[no-any-return]
             except SubmitOutcomeUnknown:
                 found = self._find(request_id)
                 if isinstance(found, ImportJob):
@@ -294,7 +307,7 @@ class ImportClient:
     def _find(self, request_id: str) -> ImportJob | object | None:
         """``Provider.find_submit``, or _CANNOT_TELL when the provider cannot look it up."""
         try:
-            return self.provider.find_submit(self.connection, request_id)
+            return self._call("find_submit", request_id)  # type: ignore[no-any-return]
         except (NotImplementedError, ImportBridgeError):
             return _CANNOT_TELL
 

@@ -22,6 +22,11 @@ What a flow may yield, and what the engine sends back:
   from a streamed export); the engine sends back ``None``.
 
 The flow's ``return`` value is the operation's result (a job, ``None`` for "no such submit").
+
+A provider's flows are its methods ``submit_flow``, ``get_flow``, ``failed_rows_flow`` and
+``find_submit_flow`` (``OPERATIONS``; see ``importbridge.Provider``). ``has_flows(provider,
+operation)`` tells an engine whether a provider does an operation as a flow or the older way
+(a method that calls ``conn.transport`` itself, which only the sync engine can run directly).
 """
 
 from __future__ import annotations
@@ -31,7 +36,19 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-__all__ = ["Emit", "Flow", "FlowContext", "Read", "Request", "Response", "StreamedBody"]
+from .provider import Provider
+
+__all__ = [
+    "OPERATIONS",
+    "Emit",
+    "Flow",
+    "FlowContext",
+    "Read",
+    "Request",
+    "Response",
+    "StreamedBody",
+    "has_flows",
+]
 
 T = TypeVar("T")
 
@@ -103,5 +120,50 @@ class FlowContext:
     settings: Mapping[str, str]
 
 
-#: a flow: yields requests, reads and emitted items; receives responses and chunks; returns T
-Flow = Generator[Request | Read | Emit[Any], Response | bytes | None, T]
+#: a flow: yields requests, reads and emitted items; receives responses and chunks; returns T.
+#: What comes back is typed ``Any`` so that ``response = yield Request(...)`` reads as a
+#: ``Response`` and ``chunk = yield Read()`` as ``bytes`` without a cast at every step (the
+#: engines send exactly what the docstring above says).
+Flow = Generator[Request | Read | Emit[Any], Any, T]
+
+
+#: a provider's client operations: the method plugins written before flows override -> its flow
+OPERATIONS: Mapping[str, str] = {
+    "submit": "submit_flow",
+    "get": "get_flow",
+    "failed_rows": "failed_rows_flow",
+    "find_submit": "find_submit_flow",
+}
+
+
+def has_flows(provider: Provider, operation: str) -> bool:
+    """Whether ``provider`` does ``operation`` ("submit", "get", "failed_rows", "find_submit")
+    as a flow, which any engine can carry out, rather than by the older method that calls
+    ``conn.transport`` itself (sync only; an async engine runs it in a worker thread).
+
+    The most derived definition decides: a subclass that overrides the old ``get(conn, ...)``
+    of a provider written with flows is taken at its word, and so is the other way round.
+    A class that defines both goes by its flow. The base class ``Provider`` has neither.
+    """
+    key = (type(provider), operation)
+    known = _STYLES.get(key)
+    if known is None:
+        known = _STYLES[key] = _has_flows(type(provider), operation)
+    return known
+
+
+_STYLES: dict[tuple[type, str], bool] = {}
+
+
+def _has_flows(kind: type, operation: str) -> bool:
+    flow = OPERATIONS.get(operation)
+    if flow is None:
+        raise ValueError(f"unknown operation {operation!r}; known: {', '.join(OPERATIONS)}")
+    for cls in kind.__mro__:
+        if cls is Provider:
+            return False
+        if flow in cls.__dict__:
+            return True
+        if operation in cls.__dict__:
+            return False
+    return False

@@ -1,10 +1,11 @@
-"""Waiting for imports: ``wait``, ``poll``, the step API, resume tokens and ``wait_all``.
+"""Waiting for imports: ``wait``, ``poll``, the step API and resume tokens.
 
 One job is watched by a ``_Watch``: it makes the status requests, keeps the state machine
 (a snapshot that would move the job backwards is dropped, logged on the ``importbridge``
 logger and counted; ``strict`` raises ``StateRegression``), feeds the schedule
 (``importbridge.schedule``) and freezes itself into a resume token (``importbridge.tokens``).
-``wait``, ``poll``, ``poll_once`` and ``wait_all`` are four ways of driving watches.
+``wait``, ``poll``, ``poll_once`` and ``importbridge.waitall`` are the ways of driving watches;
+``importbridge.resuming`` adds what must connect clients itself (``resume``, ``wait_all``).
 
 Time is injectable through ``PollPolicy(clock=..., sleep=...)``; nothing here reads the clock
 or sleeps any other way.
@@ -48,7 +49,6 @@ from .tokens import (
 )
 
 if TYPE_CHECKING:
-    from .client import ImportClient
     from .provider import Provider
     from .transport import Connection
 
@@ -59,9 +59,9 @@ __all__ = [
     "make_token",
     "poll",
     "poll_once",
-    "resume",
     "wait",
-    "wait_all",
+    "Watch",
+    "new_watch",
 ]
 
 logger = logging.getLogger("importbridge")
@@ -369,6 +369,12 @@ def _watch(
     )  # fmt: skip
 
 
+#: the watch machinery, by public names, for ``importbridge.waitall`` (and an async waiter)
+Watch = _Watch
+new_watch = _watch
+client_origin = _origin
+
+
 class Poller(Iterator[ImportJob]):
     """Iterates a job's new snapshots until it is terminal; what ``poll()`` returns.
 
@@ -486,64 +492,3 @@ def make_token(client: Client, job: ImportJob, *, deadline: float | None = None)
     if job.id is None:
         raise TokenError(f"{job.provider} job has no id (a synchronous import): there is nothing to resume")
     return _freeze(client, job.id, _job_context(client, job), deadline=deadline, state=job.state)
-
-
-def _connect_for(token: Token, settings: Mapping[str, Any], key: TokenKey | None) -> ImportClient:
-    """A client for an admitted token's provider: its context settings (never its base URL or
-    a secret), overridden by ``settings``; the rest from the environment."""
-    from .client import connect
-    from .plugins import get_provider
-
-    provider = get_provider(token.provider)
-    admit(token, provider)  # a token must never choose a setting it may not carry
-    names = connection_context(provider)
-    carried = {name: value for name, value in token.context.items() if name in names}
-    return connect(provider, token_key=key, **{**carried, **settings})
-
-
-def resume(
-    token: str,
-    /,
-    *,
-    timeout: float | None = None,
-    on_update: OnUpdate | None = None,
-    policy: PollPolicy | None = None,
-    token_key: TokenKey | str | bytes | None = None,
-    **settings: Any,
-) -> ImportJob:
-    """Finish a wait from its token in any process: connect from the environment and wait.
-
-    ``settings`` are ``connect()`` keywords (credentials, base_url, ...; TalkValue's ``token``
-    too, which is why the resume token is positional-only) overriding the
-    environment and the token's context settings; the base URL and credentials never come from
-    the token, and a token made for another origin is refused (``TokenError``). ``token_key``
-    (default: ``IMPORTBRIDGE_TOKEN_KEY``) checks the token's signature and signs new tokens.
-    The token's deadline holds unless ``timeout`` is given.
-    """
-    key = resolve_key(token_key)
-    parsed = decode(token, key=key)
-    with _connect_for(parsed, settings, key) as client:
-        watch = _watch(client, parsed, timeout=timeout, policy=policy)
-        return _finish(Poller(watch), on_update)
-
-
-def wait_all(
-    items: Any,
-    *,
-    clients: Any = None,
-    concurrency: int = 16,
-    timeout: float | None = None,
-    on_update: OnUpdate | None = None,
-    policy: PollPolicy | None = None,
-    token_key: TokenKey | str | bytes | None = None,
-) -> Iterator[ImportJob]:
-    """Wait on many jobs at once; yields each job once, as it reaches a terminal state.
-
-    See ``importbridge.waitall.wait_all``.
-    """
-    from .waitall import wait_all as _wait_all
-
-    return _wait_all(
-        items, clients=clients, concurrency=concurrency, timeout=timeout, on_update=on_update,
-        policy=policy, token_key=token_key,
-    )  # fmt: skip

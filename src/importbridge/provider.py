@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 if TYPE_CHECKING:
+    from .flows import Flow, FlowContext
     from .model import ImportJob, JobState, RowResult
     from .transport import Connection
 
@@ -116,25 +117,61 @@ class Provider:
             return (str(message) if message else f"HTTP {status}", str(code) if code else None)
         return (str(body)[:200] if body else f"HTTP {status}", None)
 
-    def submit(
-        self, conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
-    ) -> ImportJob:
-        """Send one batch of records as one import and return its first snapshot."""
+    # Each client operation comes two ways. The flow (``submit_flow``, ``get_flow``,
+    # ``failed_rows_flow``, ``find_submit_flow``) describes the HTTP conversation and does no
+    # I/O: the sync and async engines both carry it out. The older method of the same name
+    # (``submit(conn, ...)`` ...) is what plugins written before flows override, calling
+    # ``conn.transport`` themselves; by default it drives the flow with the sync engine, so
+    # a provider that writes flows has it for free. ``importbridge.flows.has_flows`` says
+    # which way a provider goes for each operation.
+
+    def submit_flow(
+        self, ctx: FlowContext, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+    ) -> Flow[ImportJob]:
+        """Send one batch of records as one import; return its first snapshot.
+
+        ``options`` are the caller's keywords, plus ``request_id`` from ``submit_many`` (a
+        stable id per batch: use it as the idempotency key or to find the submit later) and
+        ``object_type`` from the command line's ``--object-type`` when given. Refuse unknown
+        options with ``ConfigurationError``.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement submit()")
 
-    def get(self, conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+    def get_flow(self, ctx: FlowContext, job_id: str, context: Mapping[str, str]) -> Flow[ImportJob]:
         """Fetch one job's current snapshot. ``context`` holds the job's token context."""
         raise NotImplementedError(f"{type(self).__name__} does not implement get()")
 
-    def failed_rows(self, conn: Connection, job: ImportJob) -> Iterator[RowResult]:
-        """Stream every rejected row of a job, with its row number and error."""
+    def failed_rows_flow(self, ctx: FlowContext, job: ImportJob) -> Flow[None]:
+        """Emit every rejected row of ``job`` (``Emit``), row numbers 1-based as the provider counts.
+
+        A job not yet finished is fetched again first; if it is still unfinished the flow
+        raises ``WaitError`` (rows are known once it finishes). A job without rows emits none.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement failed_rows()")
 
-    def find_submit(self, conn: Connection, request_id: str) -> ImportJob | None:
+    def find_submit_flow(self, ctx: FlowContext, request_id: str) -> Flow[ImportJob | None]:
         """After a submit sent with option ``request_id`` ended in doubt: the import it created,
         or None when it surely created none. ``submit_many`` uses it to settle a lost answer
         without importing twice; the default cannot tell (``NotImplementedError``)."""
         raise NotImplementedError(f"{type(self).__name__} cannot find a submit by its request id")
+
+    def submit(
+        self, conn: Connection, records: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+    ) -> ImportJob:
+        """Send one batch of records as one import and return its first snapshot (``submit_flow``)."""
+        return conn.run(self.submit_flow(conn.context, records, options))
+
+    def get(self, conn: Connection, job_id: str, context: Mapping[str, str]) -> ImportJob:
+        """Fetch one job's current snapshot (``get_flow``)."""
+        return conn.run(self.get_flow(conn.context, job_id, context))
+
+    def failed_rows(self, conn: Connection, job: ImportJob) -> Iterator[RowResult]:
+        """Stream every rejected row of a job, with its row number and error (``failed_rows_flow``)."""
+        return conn.stream(self.failed_rows_flow(conn.context, job))
+
+    def find_submit(self, conn: Connection, request_id: str) -> ImportJob | None:
+        """The import a doubtful submit with ``request_id`` created, or None (``find_submit_flow``)."""
+        return conn.run(self.find_submit_flow(conn.context, request_id))
 
     def job_context(self, conn: Connection, job: ImportJob) -> dict[str, str]:
         """Non-secret facts a resume token must carry to poll ``job`` from another process.

@@ -33,14 +33,14 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import attrs
 import requests
 import requests.utils
 
-from . import budget, jsontext
+from . import budget, jsontext, syncengine
 from .bodies import AnswerTooLarge, BodyFault, encode_json, header_fault, read_capped
 from .errors import (
     AuthenticationError,
@@ -54,11 +54,15 @@ from .errors import (
     SubmitOutcomeUnknown,
     TransportError,
 )
+from .flows import FlowContext
 from .settings import Settings
 from .wire import DeadlineAdapter, exchange
 
 if TYPE_CHECKING:
+    from .flows import Flow
     from .provider import Provider
+
+T = TypeVar("T")
 
 __all__ = ["Connection", "RetryPolicy", "Transport"]
 
@@ -246,7 +250,8 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> tuple[requests.Response, Any]:
-        """``request`` plus the decoded JSON body; an undecodable body counts as a lost answer."""
+        """``request`` plus the decoded JSON body (None for an empty one); an undecodable body
+        counts as a lost answer."""
         return self._send(method, path, params, json, data, files, headers, idempotent, False, decode=True)
 
     def url(self, path: str) -> str:
@@ -389,7 +394,7 @@ class Transport:
         if body is None:
             return response, None
         response._content = body  # what requests keeps for .content / .json() once read
-        if not decode:
+        if not decode or not body:  # an empty answer (204) decodes to None, as in the asyncio engine
             return response, None
         try:
             return response, jsontext.loads(body)
@@ -524,12 +529,26 @@ class Transport:
 class Connection:
     """What ``Provider.submit`` / ``get`` / ``failed_rows`` receive: who, with which settings, how.
 
-    ``settings`` is a ``Settings`` mapping whose repr redacts secrets.
+    ``settings`` is a ``Settings`` mapping whose repr redacts secrets. ``run`` and ``stream``
+    carry a provider's flow out over ``transport`` (the sync engine, ``importbridge.syncengine``).
     """
 
     provider: Provider
     settings: Mapping[str, str]
     transport: Transport
+
+    @property
+    def context(self) -> FlowContext:
+        """What a flow may know of this connection: the provider's name and its settings."""
+        return FlowContext(provider=self.provider.name, settings=self.settings)
+
+    def run(self, flow: Flow[T]) -> T:
+        """Carry ``flow`` out and return its result."""
+        return syncengine.run(self.transport, flow)
+
+    def stream(self, flow: Flow[Any]) -> Iterator[Any]:
+        """The items ``flow`` emits, as they come."""
+        return syncengine.stream(self.transport, flow)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

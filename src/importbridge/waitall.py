@@ -20,12 +20,12 @@ import hashlib
 import heapq
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, PollTimeout, TokenError
 from .model import ImportJob
-from .polling import Client, OnUpdate, _connect_for, _origin, _Watch, _watch
+from .polling import Client, OnUpdate, Watch, client_origin, new_watch
 from .ratelimit import TokenBucket
 from .schedule import PollPolicy
 from .tokens import Token, TokenKey, admit, connection_context, decode, looks_like_token, resolve_key
@@ -40,6 +40,9 @@ logger = logging.getLogger("importbridge")
 
 #: fraction of a provider's documented rate limit that wait_all uses (clock skew, float edges)
 HEADROOM = 0.9
+#: makes a client from an admitted token's context settings (a team id, ...), overridden by
+#: settings, its tokens signed with the key
+Connector = Callable[[Token, Mapping[str, Any], "TokenKey | None"], "ImportClient"]
 
 
 class _Clients:
@@ -51,8 +54,9 @@ class _Clients:
     context. ``key`` reads the tokens, and signs those of the clients connected here.
     """
 
-    def __init__(self, given: Any, key: TokenKey | None) -> None:
+    def __init__(self, given: Any, key: TokenKey | None, connect: Connector | None) -> None:
         self.key = key
+        self._connect = connect
         if given is None:
             given = ()
         elif isinstance(given, Mapping):
@@ -74,7 +78,7 @@ class _Clients:
             matching = (
                 c for c in given
                 if all(c.connection.settings.get(k) == v for k, v in carried)
-                and token.origin in (None, _origin(c))
+                and token.origin in (None, client_origin(c))
             )  # fmt: skip
             return next(matching, given[0])
         from .plugins import get_provider
@@ -83,8 +87,10 @@ class _Clients:
         carried = _carried(provider, admit(token, provider).context)
         key = (token.provider, carried)
         if key not in self._made:
+            if self._connect is None:
+                raise ConfigurationError(f"wait_all: no client given for provider {token.provider!r}")
             stand_in = Token(provider=token.provider, job_id="-", context=dict(carried))
-            self._made[key] = _connect_for(stand_in, {}, self.key)
+            self._made[key] = self._connect(stand_in, {}, self.key)
         return self._made[key]
 
     def close(self) -> None:
@@ -100,9 +106,9 @@ def _carried(provider: Provider, context: Mapping[str, str]) -> tuple[tuple[str,
 
 def _watches(
     items: Iterable[ImportJob | str], clients: _Clients, timeout: float | None, policy: PollPolicy
-) -> list[_Watch]:
+) -> list[Watch]:
     """A watch per distinct job; a job or token named twice is watched once."""
-    watches: dict[tuple[str, str], _Watch] = {}
+    watches: dict[tuple[str, str], Watch] = {}
     for index, item in enumerate(items):
         watched: ImportJob | Token
         if isinstance(item, ImportJob):
@@ -116,7 +122,7 @@ def _watches(
             raise ConfigurationError(
                 f"wait_all item {index}: expected a job or a resume token, got {type(item).__name__}"
             )
-        watch = _watch(client, watched, timeout=timeout, policy=policy)
+        watch = new_watch(client, watched, timeout=timeout, policy=policy)
         watches.setdefault((watch.provider, watch.job_id), watch)
     return list(watches.values())
 
@@ -130,6 +136,7 @@ def wait_all(
     on_update: OnUpdate | None = None,
     policy: PollPolicy | None = None,
     token_key: TokenKey | str | bytes | None = None,
+    connect: Connector | None = None,
 ) -> Iterator[ImportJob]:
     """Yield each job once, as it reaches a terminal state (in the order they finish).
 
@@ -143,12 +150,15 @@ def wait_all(
     name the first of them and its ``tokens`` attribute lists a token for each. Tokens are
     read with ``token_key`` (default: ``IMPORTBRIDGE_TOKEN_KEY``), and each is refused
     (``TokenError``) if it carries undeclared context or was made for another origin than its
-    client's.
+    client's. ``connect(token, settings, key)`` makes the clients not given
+    (``importbridge.wait_all`` passes one that connects from the environment); without it each
+    provider needs a client.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigurationError(f"concurrency must be a positive integer, got {concurrency!r}")
     key = resolve_key(token_key)
-    return _run(items, _Clients(clients, key), concurrency, timeout, on_update, policy or PollPolicy())
+    clients_ = _Clients(clients, key, connect)
+    return _run(items, clients_, concurrency, timeout, on_update, policy or PollPolicy())
 
 
 def _run(
@@ -160,11 +170,11 @@ def _run(
     policy: PollPolicy,
 ) -> Iterator[ImportJob]:
     buckets: dict[tuple[str, str], TokenBucket | None] = {}
-    timed_out: list[_Watch] = []
+    timed_out: list[Watch] = []
     counter = itertools.count()
-    heap: list[tuple[float, int, _Watch]] = []
+    heap: list[tuple[float, int, Watch]] = []
     executor = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="importbridge-wait")
-    in_flight: dict[concurrent.futures.Future[ImportJob | Exception], _Watch] = {}
+    in_flight: dict[concurrent.futures.Future[ImportJob | Exception], Watch] = {}
     try:
         now = policy.clock()
         for watch in _watches(items, clients, timeout, policy):
@@ -241,7 +251,7 @@ def _credential(client: Client) -> tuple[str, str]:
 
 
 def _bucket(
-    buckets: dict[tuple[str, str], TokenBucket | None], watch: _Watch, policy: PollPolicy
+    buckets: dict[tuple[str, str], TokenBucket | None], watch: Watch, policy: PollPolicy
 ) -> TokenBucket | None:
     """The token bucket of the watch's credential (None: the provider documents no rate limit)."""
     key = _credential(watch.client)

@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = ROOT / "providers"
 CORE = ROOT / "src" / "importbridge"
-PUBLIC_MODULES = ("importbridge", "importbridge.sandbox", "importbridge.testing")
+PUBLIC_MODULES = ("importbridge", "importbridge.flows", "importbridge.sandbox", "importbridge.testing")
 PROVIDER_WORDS = {"micro", "qobra", "talkvalue"}
 
 
