@@ -26,6 +26,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin
 
+import requests.utils
+
 from . import budget, jsontext
 from .errors import ConfigurationError, ImportBridgeError, PluginError, TransportError
 from .flows import Emit, Read, Request, Response, StreamedBody
@@ -119,6 +121,9 @@ class AsyncTransport:
 
         self._headers = {**credentials, "User-Agent": f"importbridge/{__version__} ({provider.name})"}
         self._session: aiohttp.ClientSession | None = None
+        # one origin per transport: its proxy from the environment, read once (as the sync engine does)
+        proxies = requests.utils.get_environ_proxies(self.base_url)
+        self._proxy = proxies.get(self.base_url.split(":", 1)[0]) or proxies.get("all")
 
     def __repr__(self) -> str:
         return f"<AsyncTransport {self.provider.name} {self.settings.redact(self.base_url)}>"
@@ -129,7 +134,7 @@ class AsyncTransport:
             self._session = lib.ClientSession(
                 headers=self._headers,
                 connector=lib.TCPConnector(limit=self.pool_size),
-                trust_env=True,  # proxies and CA bundles from the environment, as requests reads them
+                trust_env=False,  # the environment's proxy is read once (below), not on every request
             )
         return self._session
 
@@ -279,8 +284,9 @@ class AsyncTransport:
         session = self._open()
         home = origin(self.base_url)
         answer = await session.request(
-            method, url, params=params, data=data, headers=headers, timeout=timeout, allow_redirects=False
-        )
+            method, url, params=params, data=data, headers=headers, timeout=timeout,
+            allow_redirects=False, proxy=self._proxy,
+        )  # fmt: skip
         for _ in range(MAX_REDIRECTS):
             location = answer.headers.get("Location")
             if answer.status not in REDIRECTS or not location:
@@ -299,8 +305,9 @@ class AsyncTransport:
                     k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")
                 }
             answer = await session.request(
-                method, target, data=data, headers=headers, timeout=timeout, allow_redirects=False
-            )
+                method, target, data=data, headers=headers, timeout=timeout,
+                allow_redirects=False, proxy=self._proxy,
+            )  # fmt: skip
         answer.release()
         raise TransportError(
             f"{self.provider.name}: {method} {self.rules.loggable(url)}: more than {MAX_REDIRECTS} redirects",

@@ -20,7 +20,7 @@ import hashlib
 import heapq
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, PollTimeout, TokenError
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .client import ImportClient
     from .provider import Provider
 
-__all__ = ["HEADROOM", "wait_all"]
+__all__ = ["HEADROOM", "timed_out_error", "wait_all"]
 
 logger = logging.getLogger("importbridge")
 
@@ -206,13 +206,18 @@ def _run(
         executor.shutdown(wait=True, cancel_futures=True)
         clients.close()
     if timed_out:
-        earliest = timed_out[0].timeout(policy.clock())
-        raise PollTimeout(
-            f"{len(timed_out)} of the jobs did not finish in time; the first: {earliest}",
-            job=earliest.job,
-            token=earliest.token,
-            tokens=[watch.token() for watch in timed_out],
-        )
+        raise timed_out_error(timed_out, policy.clock())
+
+
+def timed_out_error(timed_out: Sequence[_Watch], now: float) -> PollTimeout:
+    """The ``PollTimeout`` ending a ``wait_all`` whose ``timed_out`` jobs did not finish in time."""
+    earliest = timed_out[0].timeout(now)
+    return PollTimeout(
+        f"{len(timed_out)} of the jobs did not finish in time; the first: {earliest}",
+        job=earliest.job,
+        token=earliest.token,
+        tokens=[watch.token() for watch in timed_out],
+    )
 
 
 def _credential(client: Client) -> tuple[str, str]:
