@@ -106,12 +106,14 @@ class AsyncTransport:
         pool_size: int = 100,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        require_aiohttp()
+        self._lib = require_aiohttp()
         self.base_url = checked_base_url(provider, settings, max_response_bytes)
         self.provider = provider
         self.settings = settings
         self.rules = Rules(provider, settings, self.base_url)
         self.timeout = timeout
+        connect, read = budget.attempt_timeout(timeout, None, 0.0)
+        self._timeout = self._lib.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         self.retry = retry or RetryPolicy()
         self.pool_size = pool_size
         self.max_response_bytes = max_response_bytes
@@ -215,12 +217,13 @@ class AsyncTransport:
         began: float,
         deadline: float | None,
     ) -> tuple[Response, _Streamed | None]:
-        lib = require_aiohttp()
+        lib = self._lib
         rules = self.rules
-        shown = rules.loggable(url, request.params)
         outcome = "?"
-        connect, read = budget.attempt_timeout(self.timeout, deadline, time.monotonic())
-        timeout = lib.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+        timeout = self._timeout
+        if deadline is not None:
+            connect, read = budget.attempt_timeout(self.timeout, deadline, time.monotonic())
+            timeout = lib.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         answer: aiohttp.ClientResponse | None = None
         try:
             answer = got = await _within(
@@ -257,7 +260,7 @@ class AsyncTransport:
             outcome = type(exc).__name__
             raise rules.local_error(exc) from None
         finally:
-            rules.log(method, shown, outcome, attempt, self.retry.clock() - began)
+            rules.log(method, url, request.params, outcome, attempt, self.retry.clock() - began)
             if answer is not None and not request.stream:
                 answer.release()
         if not body:
@@ -350,7 +353,7 @@ class _Streamed:
         self._deadline = deadline
 
     async def read(self, size: int) -> bytes:
-        lib = require_aiohttp()
+        lib = self._transport._lib
         if self._answer.closed and self._answer.content.at_eof():
             return b""
         try:
@@ -389,6 +392,9 @@ async def _within(deadline: float | None, step: Awaitable[T]) -> T:
 async def _read_capped(answer: aiohttp.ClientResponse, limit: int, *, prefix: bool = False) -> bytes:
     """The decoded body, read block by block; past ``limit`` bytes ``_TooLarge`` (or, with
     ``prefix``, the first ``limit`` bytes)."""
+    length = answer.content_length
+    if length is not None and length <= limit and "Content-Encoding" not in answer.headers:
+        return await answer.read()  # its declared size is within the cap, and nothing inflates it
     body = bytearray()
     while True:
         block = await answer.content.read(BLOCK)

@@ -291,9 +291,18 @@ class Rules:
     def redacted(self, text: str) -> str:
         return self.settings.redact(text)[:MAX_MESSAGE]
 
-    def log(self, method: str, shown: str, outcome: str, attempt: int, elapsed: float) -> None:
-        """The one DEBUG line of an attempt."""
+    def log(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        outcome: str,
+        attempt: int,
+        elapsed: float,
+    ) -> None:
+        """The one DEBUG line of an attempt (the URL made loggable only when it is logged)."""
         if logger.isEnabledFor(logging.DEBUG):
+            shown = self.loggable(url, params)
             logger.debug("%s %s -> %s attempt=%d elapsed=%.3fs", method, shown, outcome, attempt, elapsed)
 
     def log_retry(self, method: str, url: str, wait: float, reason: str) -> None:

@@ -250,7 +250,6 @@ class Transport:
         """One exchange, within the deadline: the response (its body read unless a streamed
         success) and the decoded JSON when ``decode``; ``Retry`` or an error of our tree."""
         rules = self.rules
-        shown = rules.loggable(url, params)
         outcome = "?"
         response: requests.Response | None = None
         with exchange(deadline) as current:
@@ -293,7 +292,7 @@ class Transport:
                     ) from None
                 raise Retry(reason) from None
             finally:
-                rules.log(method, shown, outcome, attempt, self.retry.clock() - began)
+                rules.log(method, url, params, outcome, attempt, self.retry.clock() - began)
         if body is None:
             return response, None
         response._content = body  # what requests keeps for .content / .json() once read
