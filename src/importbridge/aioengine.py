@@ -29,11 +29,15 @@ from urllib.parse import urljoin
 import requests.utils
 
 from . import budget, jsontext
+from .bodies import BLOCK, AnswerTooLarge
 from .errors import ConfigurationError, ImportBridgeError, PluginError, TransportError
 from .flows import Emit, Read, Request, Response, StreamedBody
 from .httprules import (
     CREDENTIALS_SOURCE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
     ERROR_BODY_BYTES,
+    CrossOrigin,
     Retry,
     RetryPolicy,
     Rules,
@@ -57,9 +61,6 @@ __all__ = ["AsyncTransport", "run", "stream"]
 
 T = TypeVar("T")
 
-DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds, as the sync engine's
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-BLOCK = 64 * 1024
 #: redirect statuses, and those after which the next request is a GET (as requests does it)
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 30
@@ -74,19 +75,6 @@ def require_aiohttp() -> Any:
             "the asyncio engine needs aiohttp: pip install 'importbridge[async]'"
         ) from None
     return aiohttp
-
-
-class _CrossOrigin(Exception):
-    def __init__(self, target: str, status: int) -> None:
-        self.target = target
-        self.status = status
-        super().__init__(target)
-
-
-class _TooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        super().__init__(f"the answer is larger than {limit:,} bytes once decoded")
 
 
 class AsyncTransport:
@@ -234,12 +222,14 @@ class AsyncTransport:
             if status >= 400:
                 await self._fail(got, method, url, safe)
             if request.stream:
-                return Response(status, answer_headers), _Streamed(self, request, got, deadline)
+                streamed = _Streamed(self, request, got, deadline)  # the flow reads it, then it is released
+                answer = None
+                return Response(status, answer_headers), streamed
             body = await _within(deadline, _read_capped(got, self.max_response_bytes))
-        except _CrossOrigin as redirect:
+        except CrossOrigin as redirect:
             outcome = str(redirect.status)
             raise rules.redirect_error(method, url, safe, redirect.target, redirect.status) from None
-        except _TooLarge as large:
+        except AnswerTooLarge as large:
             raise rules.too_large(method, url, safe, f"HTTP {outcome}: {large}", large.limit) from None
         except lib.ClientConnectorCertificateError as exc:
             outcome = type(exc).__name__
@@ -261,7 +251,7 @@ class AsyncTransport:
             raise rules.local_error(exc) from None
         finally:
             rules.log(method, url, request.params, outcome, attempt, self.retry.clock() - began)
-            if answer is not None and not request.stream:
+            if answer is not None:
                 answer.release()
         if not body:
             return Response(status, answer_headers), None
@@ -297,7 +287,7 @@ class AsyncTransport:
             target = urljoin(str(answer.url), location)
             if origin(target) != home:
                 answer.release()
-                raise _CrossOrigin(target, answer.status)
+                raise CrossOrigin(target, answer.status)
             await _read_capped(answer, ERROR_BODY_BYTES, prefix=True)  # drained within the cap
             answer.release()
             if (answer.status in (302, 303) and method != "HEAD") or (
@@ -390,7 +380,7 @@ async def _within(deadline: float | None, step: Awaitable[T]) -> T:
 
 
 async def _read_capped(answer: aiohttp.ClientResponse, limit: int, *, prefix: bool = False) -> bytes:
-    """The decoded body, read block by block; past ``limit`` bytes ``_TooLarge`` (or, with
+    """The decoded body, read block by block; past ``limit`` bytes ``AnswerTooLarge`` (or, with
     ``prefix``, the first ``limit`` bytes)."""
     length = answer.content_length
     if length is not None and length <= limit and "Content-Encoding" not in answer.headers:
@@ -405,7 +395,7 @@ async def _read_capped(answer: aiohttp.ClientResponse, limit: int, *, prefix: bo
             answer.close()
             if prefix:
                 return bytes(body[:limit])
-            raise _TooLarge(limit)
+            raise AnswerTooLarge(limit)
 
 
 # -- the driver -----------------------------------------------------------------------------

@@ -53,6 +53,9 @@ __all__ = [
     "READ_METHODS",
     "REDIRECT_AFTER_ACTING",
     "CREDENTIALS_SOURCE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "CrossOrigin",
     "Retry",
     "RetryPolicy",
     "Rules",
@@ -90,6 +93,10 @@ MAX_MESSAGE = 500
 #: where a bad credential header came from, as an error names it
 CREDENTIALS_SOURCE = "from the provider's credentials; check the settings for a stray character"
 
+DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
+#: the default cap on an answer's decoded size
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
 #: what to do with an error status: send again, say the outcome is unknown, or raise the error
 Verdict = Literal["retry", "unknown", "raise"]
 
@@ -102,6 +109,15 @@ class Retry(Exception):
         self.retry_after = retry_after
         self.error = error  # what to raise when no retry is left
         super().__init__(reason)
+
+
+class CrossOrigin(Exception):
+    """Internal to the engines: the server redirected to ``target`` (another origin) with ``status``."""
+
+    def __init__(self, target: str, status: int) -> None:
+        self.target = target
+        self.status = status
+        super().__init__(target)
 
 
 def checked_base_url(provider: Provider, settings: Settings, max_response_bytes: int) -> str:

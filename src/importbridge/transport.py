@@ -43,7 +43,10 @@ from .bodies import AnswerTooLarge, read_capped
 from .errors import ConfigurationError
 from .httprules import (
     CREDENTIALS_SOURCE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
     ERROR_BODY_BYTES,
+    CrossOrigin,
     Retry,
     RetryPolicy,
     Rules,
@@ -62,22 +65,18 @@ from .wire import DeadlineAdapter, exchange
 if TYPE_CHECKING:
     from .provider import Provider
 
-__all__ = ["Connection", "RetryPolicy", "Transport", "origin", "retry_after_seconds", "server_time"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "Connection",
+    "RetryPolicy",
+    "Transport",
+    "origin",
+    "retry_after_seconds",
+    "server_time",
+]
 
 logger = logging.getLogger("importbridge")
-
-DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
-#: the default cap on an answer's decoded size
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-class _CrossOrigin(Exception):
-    """Internal: the server redirected to ``target`` (another origin) with ``status``."""
-
-    def __init__(self, target: str, status: int) -> None:
-        self.target = target
-        self.status = status
-        super().__init__(target)
 
 
 class Transport:
@@ -269,7 +268,7 @@ class Transport:
                 if response.status_code >= 400:
                     self._fail(response, method, url, safe)
                 body = None if stream else read_capped(response, self.max_response_bytes)
-            except _CrossOrigin as redirect:
+            except CrossOrigin as redirect:
                 outcome = str(redirect.status)
                 raise rules.redirect_error(method, url, safe, redirect.target, redirect.status) from None
             except AnswerTooLarge as large:
@@ -313,7 +312,7 @@ class Transport:
         target = urljoin(response.url, self.session.get_redirect_target(response) or "")
         if origin(target) != self._origin:
             response.close()
-            raise _CrossOrigin(target, response.status_code)
+            raise CrossOrigin(target, response.status_code)
         read_capped(response, ERROR_BODY_BYTES, prefix=True)  # drained here, within the cap
 
     def _fail(self, response: requests.Response, method: str, url: str, safe: bool) -> None:
