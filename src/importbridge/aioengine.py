@@ -126,6 +126,11 @@ class AsyncTransport:
                 connector=lib.TCPConnector(limit=self.pool_size),
                 trust_env=False,  # the environment's proxy is read once (below), not on every request
             )
+            # aiohttp resends a GET, PUT or DELETE once by itself when a kept-alive connection
+            # drops; resending is the retry rule's call alone (a PUT may not be safe to resend),
+            # and a hidden attempt would escape its count, its waits and its log line
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def close(self) -> None:
