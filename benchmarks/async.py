@@ -17,7 +17,7 @@ its own; baselines are measured in the same run.
     a bare aiohttp loop doing GET + ``json()`` at the same concurrency (target >= 0.8x).
 
 Jobs are of varied sizes (1 to 300 rows) so they finish at varied times. Throughput is the
-best of 5 alternating rounds per side (the machine's other load only ever slows a round).
+median of 9 short alternating rounds per side, so the machine's other load weighs on both.
 Run: ``python benchmarks/async.py [--jobs 1000] [--many 10000] [--gets 3000]``.
 """
 
@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -46,6 +47,8 @@ from importbridge import ImportJob, PollPolicy
 from importbridge.flows import Flow, FlowContext, Request
 
 CONCURRENCY = 100
+#: alternating rounds of (c), each side's figure the median of its rounds
+ROUNDS = 9
 POLICY = {"initial": 0.5, "min_interval": 0.25, "max_blind_interval": 2.0}
 
 
@@ -231,10 +234,10 @@ def part_gets(env: Mapping[str, str], gets: int) -> dict[str, float]:
                 async def engine() -> None:
                     await client.get(str(job.id))
 
-                for _ in range(5):  # alternating rounds: neither side always runs on a warmer server
+                for _ in range(ROUNDS):  # short alternating rounds: the machine's load hits both sides
                     for name, call in (("engine", engine), ("bare", bare)):
-                        figures[name].append(await rate(call, gets))
-        return {name: max(values) for name, values in figures.items()}
+                        figures[name].append(await rate(call, gets // ROUNDS))
+        return {name: statistics.median(values) for name, values in figures.items()}
 
     return asyncio.run(run())
 
@@ -270,7 +273,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--many", type=int, default=10_000)
-    parser.add_argument("--gets", type=int, default=3000)
+    parser.add_argument("--gets", type=int, default=9000)
     args = parser.parse_args()
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     with remote_sandbox() as env:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin
 
@@ -219,9 +219,8 @@ class AsyncTransport:
             timeout = lib.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         answer: aiohttp.ClientResponse | None = None
         try:
-            answer = got = await _within(
-                deadline, self._exchange(method, url, request.params, headers, data, timeout)
-            )
+            exchange = self._exchange(method, url, request.params, headers, data, timeout)
+            answer = got = await (exchange if deadline is None else _within(deadline, exchange))
             outcome = str(got.status)
             status, answer_headers = got.status, dict(got.headers)
             if status >= 400:
@@ -230,7 +229,8 @@ class AsyncTransport:
                 streamed = _Streamed(self, request, got, deadline)  # the flow reads it, then it is released
                 answer = None
                 return Response(status, answer_headers), streamed
-            body = await _within(deadline, _read_capped(got, self.max_response_bytes))
+            reading = _read_capped(got, self.max_response_bytes)
+            body = await (reading if deadline is None else _within(deadline, reading))
         except CrossOrigin as redirect:
             outcome = str(redirect.status)
             raise rules.redirect_error(method, url, safe, redirect.target, redirect.status) from None
@@ -406,81 +406,88 @@ async def _read_capped(answer: aiohttp.ClientResponse, limit: int, *, prefix: bo
 # -- the driver -----------------------------------------------------------------------------
 
 
-class _Result:
+class _Done:
+    """The flow has returned ``value``."""
+
     def __init__(self, value: Any) -> None:
         self.value = value
 
 
+class _Driver:
+    """Carries one flow out, step by step: ``advance`` runs it to its next ``Emit`` (the items)
+    or its end (``_Done``). The flow is closed, and a streamed answer released, by ``close``."""
+
+    def __init__(self, transport: AsyncTransport, flow: Flow[Any]) -> None:
+        self.transport = transport
+        self.flow = flow
+        self.answer: _Streamed | None = None
+        self.reply: Response | bytes | None = None
+        self.error: BaseException | None = None
+
+    async def advance(self) -> Sequence[Any] | _Done:
+        name = self.transport.provider.name
+        while True:
+            try:
+                if self.error is not None:
+                    thrown, self.error = self.error, None
+                    step = self.flow.throw(thrown)
+                else:
+                    step = self.flow.send(self.reply)
+            except StopIteration as stop:
+                return _Done(stop.value)
+            self.reply = None
+            if isinstance(step, Request):
+                if self.answer is not None:
+                    self.answer.close()
+                    self.answer = None
+                try:
+                    self.reply, self.answer = await self.transport.send(step)
+                except ImportBridgeError as exc:
+                    self.error = exc
+            elif isinstance(step, Emit):
+                return step.items
+            elif isinstance(step, Read):
+                if self.answer is None:
+                    self.error = PluginError(
+                        f"{name}: a flow yielded Read without a streamed Request before it"
+                    )
+                    continue
+                try:
+                    self.reply = await self.answer.read(step.size)
+                except TransportError as exc:
+                    self.answer = None
+                    self.error = exc
+            else:
+                self.error = PluginError(
+                    f"{name}: a flow yielded {type(step).__name__}; it may yield only Request, Read and Emit"
+                )
+
+    def close(self) -> None:
+        if self.answer is not None:
+            self.answer.close()
+        self.flow.close()
+
+
 async def run(transport: AsyncTransport, flow: Flow[T]) -> T:
     """Carry ``flow`` out to its end and return its result (emitted items are not expected)."""
-    steps = _drive(transport, flow)
+    driver = _Driver(transport, flow)
     try:
-        async for item in steps:
-            if isinstance(item, _Result):
-                return item.value  # type: ignore[no-any-return]
-            raise PluginError(
-                f"{transport.provider.name}: a flow that returns one result emitted "
-                f"{type(item).__name__} items"
-            )
+        outcome = await driver.advance()
     finally:
-        await steps.aclose()
-    raise AssertionError("unreachable: the driver ends with the flow's result")
+        driver.close()
+    if isinstance(outcome, _Done):
+        return outcome.value  # type: ignore[no-any-return]
+    raise PluginError(
+        f"{transport.provider.name}: a flow that returns one result emitted {type(outcome).__name__} items"
+    )
 
 
 async def stream(transport: AsyncTransport, flow: Flow[Any]) -> AsyncIterator[Any]:
     """The items ``flow`` emits, each as soon as it is emitted (its return value is dropped)."""
-    steps = _drive(transport, flow)
+    driver = _Driver(transport, flow)
     try:
-        async for item in steps:
-            if not isinstance(item, _Result):
+        while not isinstance(items := await driver.advance(), _Done):
+            for item in items:
                 yield item
     finally:
-        await steps.aclose()
-
-
-async def _drive(transport: AsyncTransport, flow: Flow[Any]) -> AsyncGenerator[Any, None]:
-    """Carry ``flow`` out: yield each emitted item, then the flow's ``_Result``."""
-    answer: _Streamed | None = None
-    reply: Response | bytes | None = None
-    error: BaseException | None = None
-    name = transport.provider.name
-    try:
-        while True:
-            try:
-                if error is not None:
-                    thrown, error = error, None
-                    step = flow.throw(thrown)
-                else:
-                    step = flow.send(reply)
-            except StopIteration as stop:
-                yield _Result(stop.value)
-                return
-            reply = None
-            if isinstance(step, Emit):
-                for item in step.items:
-                    yield item
-            elif isinstance(step, Request):
-                if answer is not None:
-                    answer.close()
-                    answer = None
-                try:
-                    reply, answer = await transport.send(step)
-                except ImportBridgeError as exc:
-                    error = exc
-            elif isinstance(step, Read):
-                if answer is None:
-                    error = PluginError(f"{name}: a flow yielded Read without a streamed Request before it")
-                    continue
-                try:
-                    reply = await answer.read(step.size)
-                except TransportError as exc:
-                    answer = None
-                    error = exc
-            else:
-                error = PluginError(
-                    f"{name}: a flow yielded {type(step).__name__}; it may yield only Request, Read and Emit"
-                )
-    finally:
-        if answer is not None:
-            answer.close()
-        flow.close()
+        driver.close()

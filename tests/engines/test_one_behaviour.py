@@ -318,3 +318,10 @@ def test_one_debug_line_per_attempt_and_per_retry(engine: Engine, server, caplog
     assert [line.split(" -> ")[1].split()[0] for line in attempts] == ["503", "200"]
     assert [line.split()[1] for line in attempts] == [f"{server.url}/jobs/7"] * 2
     assert sum(line.startswith("retrying GET") for line in lines) == 1
+
+
+def test_https_to_a_plain_http_port_is_a_configuration_error(make, server) -> None:
+    engine = make(f"https://127.0.0.1:{server.port}")
+    with pytest.raises(ConfigurationError, match="TLS with") as caught:
+        engine.get("7")
+    _no_canary(caught.value)
