@@ -30,7 +30,7 @@ from .plugins import get_provider
 from .polling import make_token
 from .provider import Capability, Provider
 from .settings import resolve
-from .tokens import decode
+from .tokens import decode, looks_like_token
 from .transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
 
 if TYPE_CHECKING:
@@ -145,9 +145,9 @@ class AsyncImportClient:
         return make_token(self, job)  # type: ignore[arg-type]
 
     def wait_all(self, items: Iterable[ImportJob | str], **options: Any) -> AsyncIterator[ImportJob]:
-        """``importbridge.aio.wait_all`` with this client (and any ``clients=`` given)."""
+        """``importbridge.aio.wait_all`` with this client first (and any ``clients=`` given)."""
         clients = [self, *options.pop("clients", ())]
-        return aiowaiting.wait_all(items, clients=clients, **options)
+        return wait_all(items, clients=clients, **options)
 
     # -- lifetime -----------------------------------------------------------------------------
 
@@ -229,22 +229,51 @@ async def resume(
     the environment, the token's context and ``settings``, and wait."""
     parsed = decode(token)
     provider = get_provider(parsed.provider)
-    names = {setting.name for setting in provider.settings}
-    carried = {key: value for key, value in parsed.context.items() if key in names}
-    async with connect(provider, **{**carried, **settings}) as client:
+    async with connect(provider, **{**_carried(provider, parsed.context), **settings}) as client:
         return await client.wait(token.strip(), timeout=timeout, on_update=on_update, policy=policy)
 
 
-def wait_all(
+async def wait_all(
     items: Iterable[ImportJob | str],
     *,
-    clients: Iterable[AsyncImportClient] | Mapping[str, AsyncImportClient],
+    clients: Iterable[AsyncImportClient] | Mapping[str, AsyncImportClient] | None = None,
     concurrency: int = 100,
     timeout: float | None = None,
     on_update: OnUpdate | None = None,
     policy: PollPolicy | None = None,
 ) -> AsyncIterator[ImportJob]:
-    """Each job once, as it reaches a terminal state (``async for``); see ``aiowaiting.wait_all``."""
-    return aiowaiting.wait_all(
-        items, clients=clients, concurrency=concurrency, timeout=timeout, on_update=on_update, policy=policy
-    )
+    """Each job once, as it reaches a terminal state (``async for``); see ``aiowaiting.wait_all``.
+
+    ``clients`` are used first; a provider with none given is connected from the environment
+    (with the context settings of the first token naming it) and closed at the end.
+    """
+    items = list(items)
+    given = list(clients.values() if isinstance(clients, Mapping) else clients or ())
+    have = {client.provider.name for client in given}
+    made: list[AsyncImportClient] = []
+    for item in items:
+        if isinstance(item, str) and looks_like_token(item.strip()):
+            token = decode(item)
+            name, context = token.provider, token.context
+        elif isinstance(item, ImportJob):
+            name, context = item.provider, {}
+        else:
+            continue  # aiowaiting.wait_all names what is wrong with it
+        if name not in have:
+            have.add(name)
+            made.append(await connect(name, **_carried(get_provider(name), context)))
+    try:
+        async for job in aiowaiting.wait_all(
+            items, clients=given + made, concurrency=concurrency, timeout=timeout, on_update=on_update,
+            policy=policy,
+        ):  # fmt: skip
+            yield job
+    finally:
+        for client in made:
+            await client.close()
+
+
+def _carried(provider: Provider, context: Mapping[str, str]) -> dict[str, Any]:
+    """The entries of a token's context that are connection settings of ``provider``."""
+    names = {setting.name for setting in provider.settings}
+    return {key: value for key, value in context.items() if key in names}

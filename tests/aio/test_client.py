@@ -125,14 +125,16 @@ def test_wait_all_yields_each_job_once_within_the_rate_limit(sb) -> None:
     assert sb.state()["micro"]["rate_limited"] == limited_before[0]  # the bucket kept under 10/s
 
 
-def test_wait_all_needs_a_client_for_each_provider(sb) -> None:
+def test_wait_all_without_a_client_or_credentials_names_the_variable_to_set(sb, monkeypatch) -> None:
+    monkeypatch.delenv("QOBRA_API_KEY", raising=False)
+
     async def scenario() -> None:
         async with importbridge.aio.connect(MicroFlows(), **sb.settings("micro")) as client:
             job = importbridge.ImportJob(provider="qobra", id="1", state=JobState.PENDING, provider_state="x")
             async for _ in importbridge.aio.wait_all([job], clients=[client]):
                 pass
 
-    with pytest.raises(ConfigurationError, match="no client given for provider 'qobra'"):
+    with pytest.raises(ConfigurationError, match="QOBRA_API_KEY"):
         asyncio.run(scenario())
 
 
@@ -144,3 +146,18 @@ def test_submit_many_runs_the_sync_bulk_logic(sb, tmp_path) -> None:
     jobs = asyncio.run(scenario())
     assert len(jobs) == 2
     assert sb.state()["micro"]["imports"] == 2
+
+
+def test_wait_all_connects_from_the_environment_and_the_tokens(sb, monkeypatch) -> None:
+    for key, value in sb.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MICRO_TEAM_ID")  # carried by the tokens' context instead
+    with importbridge.connect("micro", **sb.settings("micro")) as sync:
+        tokens = [sync.token(sync.submit(ROWS[: 101 + n])) for n in range(3)]
+
+    async def scenario() -> list[Any]:  # built-in micro (no flows here): its gets run in worker threads
+        return [job async for job in importbridge.aio.wait_all(tokens, policy=policy(sb))]
+
+    finished = asyncio.run(scenario())
+    assert sorted(job.total for job in finished) == [101, 102, 103]
+    assert {job.state for job in finished} == {JobState.COMPLETE}
