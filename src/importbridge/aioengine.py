@@ -21,6 +21,8 @@ iterator of the items it emits (failed rows), each handed on as soon as it is em
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -113,6 +115,16 @@ class AsyncTransport:
         self._session: aiohttp.ClientSession | None = None
         # one origin per transport: its proxy from the environment, read once (as the sync engine does)
         proxies = requests.utils.get_environ_proxies(self.base_url)
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self._ssl: ssl.SSLContext | bool = True  # the system's CAs, unless a bundle is set (as for requests)
+        if bundle:
+            try:
+                self._ssl = ssl.create_default_context(cafile=bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigurationError(
+                    f"{provider.name}: the CA bundle {bundle!r} (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) "
+                    f"cannot be read: {exc}"
+                ) from None
         self._proxy = proxies.get(self.base_url.split(":", 1)[0]) or proxies.get("all")
 
     def __repr__(self) -> str:
@@ -123,8 +135,8 @@ class AsyncTransport:
             lib = require_aiohttp()
             self._session = lib.ClientSession(
                 headers=self._headers,
-                connector=lib.TCPConnector(limit=self.pool_size),
-                trust_env=False,  # the environment's proxy is read once (below), not on every request
+                connector=lib.TCPConnector(limit=self.pool_size, ssl=self._ssl),
+                trust_env=False,  # the environment's proxy is read once (in __init__), not per request
             )
             # aiohttp resends a GET, PUT or DELETE once by itself when a kept-alive connection
             # drops; resending is the retry rule's call alone (a PUT may not be safe to resend),
