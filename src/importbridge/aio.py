@@ -112,7 +112,8 @@ class AsyncImportClient:
 
     async def submit_many(self, records: Iterable[Mapping[str, Any]], **options: Any) -> list[ImportJob]:
         """``ImportClient.submit_many`` (batches, checkpoint journal, request ids), in a worker
-        thread: its journal is file I/O, and each batch goes through the sync engine."""
+        thread: its journal is file I/O, each batch goes through the sync engine, and
+        ``on_submit`` is called in that thread."""
         return await asyncio.to_thread(self._sync.submit_many, records, **options)
 
     # -- waiting (importbridge.aiowaiting) ----------------------------------------------------
