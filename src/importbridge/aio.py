@@ -18,6 +18,7 @@ worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,11 @@ if TYPE_CHECKING:
     from .schedule import PollPolicy
 
 __all__ = ["AsyncImportClient", "connect", "resume", "wait_all"]
+
+# imported here, with importbridge.aio, not by the first connect(): an import inside the event
+# loop would hold it for as long as aiohttp takes to load (tens of milliseconds)
+with contextlib.suppress(ImportError):  # without the extra, connect() says which one to install
+    import aiohttp  # noqa: F401
 
 #: a client operation -> the flow method a provider written with flows defines for it
 FLOWS: Mapping[str, str] = {
