@@ -26,35 +26,40 @@ Four more rules keep what is local local and what is bounded bounded:
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import attrs
 import requests
 import requests.utils
 
 from . import budget, jsontext, syncengine
-from .bodies import AnswerTooLarge, BodyFault, encode_json, header_fault, read_capped
-from .errors import (
-    AuthenticationError,
-    ConfigurationError,
-    ConflictError,
-    InputError,
-    JobNotFound,
-    ProviderError,
-    RateLimited,
-    ResponseTooLarge,
-    SubmitOutcomeUnknown,
-    TransportError,
-)
+from .bodies import AnswerTooLarge, read_capped
+from .errors import ConfigurationError
 from .flows import FlowContext
+from .httprules import (
+    CREDENTIALS_SOURCE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    ERROR_BODY_BYTES,
+    CrossOrigin,
+    Retry,
+    RetryPolicy,
+    Rules,
+    checked_base_url,
+    classify,
+    error_body,
+    is_safe,
+    origin,
+    out_of_budget,
+    retry_after_seconds,
+    server_time,
+)
 from .settings import Settings
 from .wire import DeadlineAdapter, exchange
 
@@ -64,84 +69,18 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Connection", "RetryPolicy", "Transport"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "Connection",
+    "RetryPolicy",
+    "Transport",
+    "origin",
+    "retry_after_seconds",
+    "server_time",
+]
 
 logger = logging.getLogger("importbridge")
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: statuses that mean "the request was not processed": safe to resend whatever the method
-NOT_PROCESSED = frozenset({408, 429, 503})
-#: server failures after which a request may or may not have taken effect
-MAYBE_PROCESSED = frozenset({500, 502, 504})
-ERROR_CLASSES: Mapping[int, type[ProviderError]] = {
-    401: AuthenticationError,
-    403: AuthenticationError,
-    404: JobNotFound,
-    409: ConflictError,
-    429: RateLimited,
-}
-#: redirect statuses a server may send after acting on the request (see Other, Found)
-REDIRECT_AFTER_ACTING = frozenset({302, 303})
-DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
-#: the default cap on an answer's decoded size
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-#: how much of an error answer (or a redirect's) is read for its message
-ERROR_BODY_BYTES = 64 * 1024
-MAX_MESSAGE = 500
-
-
-def full_jitter(value: float) -> float:
-    """``backoff.full_jitter``; backoff is imported on the first retry, not at ``connect()``
-    (it imports asyncio, which costs a process about as much as requests itself)."""
-    import backoff
-
-    return float(backoff.full_jitter(value))
-
-
-@attrs.frozen(kw_only=True)
-class RetryPolicy:
-    """How hard to retry: ``tries`` attempts, waits ``base * 2**n`` (full jitter, at most ``cap``),
-    all within ``total`` seconds; a ``Retry-After`` beyond ``retry_after_cap`` is not waited for.
-
-    ``sleep``, ``clock`` and ``jitter`` are injectable so tests can observe waits without waiting.
-    """
-
-    tries: int = 6
-    base: float = 0.5
-    cap: float = 8.0
-    total: float = 60.0
-    retry_after_cap: float = 60.0
-    sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
-    clock: Callable[[], float] = attrs.field(default=time.monotonic, repr=False)
-    jitter: Callable[[float], float] = attrs.field(default=full_jitter, repr=False)
-
-    def delays(self) -> Iterator[float]:
-        """The jittered backoff waits, one per retry."""
-        import backoff
-
-        waits = backoff.expo(base=2, factor=self.base, max_value=self.cap)
-        next(waits)  # backoff's generators start with a priming yield
-        for value in waits:
-            yield self.jitter(value)
-
-
-class _Retry(Exception):
-    """Internal: this attempt failed in a way the policy may retry."""
-
-    def __init__(self, reason: str, retry_after: float | None = None, error: Exception | None = None):
-        self.reason = reason
-        self.retry_after = retry_after
-        self.error = error  # what to raise when no retry is left
-        super().__init__(reason)
-
-
-class _CrossOrigin(Exception):
-    """Internal: the server redirected to ``target`` (another origin) with ``status``."""
-
-    def __init__(self, target: str, status: int) -> None:
-        self.target = target
-        self.status = status
-        super().__init__(target)
 
 
 class Transport:
@@ -161,22 +100,11 @@ class Transport:
         pool_size: int = 32,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        base_url = settings.get("base_url", "")
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"{provider.name}: base_url must be an http(s) URL, got {settings.redact(base_url)!r}"
-            )
-        if (
-            isinstance(max_response_bytes, bool)
-            or not isinstance(max_response_bytes, int)
-            or max_response_bytes < 1
-        ):
-            raise ConfigurationError(
-                f"max_response_bytes must be a positive number of bytes, got {max_response_bytes!r}"
-            )
+        base_url = checked_base_url(provider, settings, max_response_bytes)
         self.provider = provider
         self.settings = settings
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url
+        self.rules = Rules(provider, settings, base_url)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.max_response_bytes = max_response_bytes
@@ -186,9 +114,7 @@ class Transport:
         self.session.mount("https://", adapter)
         credentials = provider.auth_headers(settings)
         # a credential HTTP cannot carry is reported by each request, as a ConfigurationError
-        self._credentials_fault = self._header_error(
-            credentials, "from the provider's credentials; check the settings for a stray character"
-        )
+        self._credentials_fault = self.rules.header_error(credentials, CREDENTIALS_SOURCE)
         self.session.headers.update(credentials)
         self.session.headers["User-Agent"] = f"importbridge/{_version()} ({provider.name})"
         # one origin per transport: read the environment's proxy and CA settings once, instead of
@@ -256,14 +182,7 @@ class Transport:
 
     def url(self, path: str) -> str:
         """The absolute URL for ``path`` (relative to ``base_url``, or absolute on the same origin)."""
-        if path.startswith(("http://", "https://")):
-            if origin(path) != self._origin:
-                raise ConfigurationError(
-                    f"{self.provider.name}: refusing to send credentials to another origin: "
-                    f"{self.settings.redact(path)}"
-                )
-            return path
-        return self.base_url + (path if path.startswith("/") else "/" + path)
+        return self.rules.url(path)
 
     def _send(
         self,
@@ -279,14 +198,15 @@ class Transport:
         *,
         decode: bool,
     ) -> tuple[requests.Response, Any]:
+        rules = self.rules
         method = method.upper()
-        url = self.url(path)
-        safe = method in READ_METHODS if idempotent is None else idempotent
-        fault = self._credentials_fault or (headers and self._header_error(headers, "of this request"))
+        url = rules.url(path)
+        safe = is_safe(method, idempotent)
+        fault = self._credentials_fault or (headers and rules.header_error(headers, "of this request"))
         if fault:
             raise ConfigurationError(fault)
         if json is not None and data is None and not files:  # encoded here, strictly, before sending
-            data, headers = self._json_body(json), {"Content-Type": "application/json", **(headers or {})}
+            data, headers = rules.json_body(json), {"Content-Type": "application/json", **(headers or {})}
         policy = self.retry
         rewind = _rewinder(data, files)
         delays = policy.delays()
@@ -303,22 +223,17 @@ class Transport:
                 return self._attempt(
                     method, url, params, data, files, headers, safe, stream, decode, attempt, began, deadline
                 )
-            except _Retry as retry:
+            except Retry as retry:
                 wait = retry.retry_after
                 if wait is None:
                     wait = next(delays)
-                elapsed = policy.clock() - started
-                total = policy.total if left is None else min(policy.total, left)
-                out_of_budget = (
-                    attempt >= policy.tries
-                    or rewind is _cannot_rewind
-                    or (retry.retry_after is not None and retry.retry_after > policy.retry_after_cap)
-                    or elapsed + wait > total
-                    or (deadline is not None and time.monotonic() + wait >= deadline)
-                )
-                if out_of_budget:
-                    raise (retry.error or self._transport_error(method, url, retry.reason, attempt)) from None
-                logger.debug("retrying %s %s in %.3fs: %s", method, self._loggable(url), wait, retry.reason)
+                if out_of_budget(
+                    policy, attempt=attempt, wait=wait, retry_after=retry.retry_after,
+                    elapsed=policy.clock() - started, left=left, deadline=deadline, now=time.monotonic(),
+                    rewindable=rewind is not _cannot_rewind,
+                ):  # fmt: skip
+                    raise (retry.error or rules.transport_error(method, url, retry.reason, attempt)) from None
+                rules.log_retry(method, url, wait, retry.reason)
                 policy.sleep(wait)
 
     def _attempt(
@@ -337,8 +252,8 @@ class Transport:
         deadline: float | None,
     ) -> tuple[requests.Response, Any]:
         """One exchange, within the deadline: the response (its body read unless a streamed
-        success) and the decoded JSON when ``decode``; ``_Retry`` or an error of our tree."""
-        shown = self._loggable(url, params)
+        success) and the decoded JSON when ``decode``; ``Retry`` or an error of our tree."""
+        rules = self.rules
         outcome = "?"
         response: requests.Response | None = None
         with exchange(deadline) as current:
@@ -358,39 +273,30 @@ class Transport:
                 if response.status_code >= 400:
                     self._fail(response, method, url, safe)
                 body = None if stream else read_capped(response, self.max_response_bytes)
-            except _CrossOrigin as redirect:
+            except CrossOrigin as redirect:
                 outcome = str(redirect.status)
-                raise self._redirect_error(method, url, safe, redirect) from None
+                raise rules.redirect_error(method, url, safe, redirect.target, redirect.status) from None
             except AnswerTooLarge as large:
-                reason = f"HTTP {outcome}: {large}"
-                if not safe:
-                    raise self._unknown(method, url, reason) from None
-                raise ResponseTooLarge(
-                    f"{self.provider.name}: {method} {self._loggable(url)}: {reason}; raise "
-                    "max_response_bytes (connect(max_response_bytes=...)) if the answer is expected",
-                    provider=self.provider.name,
-                    method=method,
-                    url=self._loggable(url),
-                    limit=large.limit,
-                ) from None
+                raise rules.too_large(method, url, safe, f"HTTP {outcome}: {large}", large.limit) from None
             except ValueError as exc:  # raised while encoding the request: nothing could be sent
                 outcome = type(exc).__name__
-                raise self._local_error(exc) from None
+                raise rules.local_error(exc) from None
             except requests.RequestException as exc:
                 outcome = type(exc).__name__
                 if response is not None:  # the answer broke off while its body was read
                     response.close()
                 unsent = not current.connected or _surely_unsent(exc)
                 if unsent and _tls_refused(exc):
-                    raise self._tls_error(exc) from None
-                reason = f"{type(exc).__name__}: {self.settings.redact(str(exc))[:MAX_MESSAGE]}"
+                    cause = next((cause for cause in _causes(exc) if isinstance(cause, ssl.SSLError)), exc)
+                    raise rules.tls_error(cause) from None
+                reason = f"{type(exc).__name__}: {rules.redacted(str(exc))}"
                 if not unsent and not safe:
-                    raise self._unknown(
+                    raise rules.unknown(
                         method, url, f"{reason} (the request may have been processed)"
                     ) from None
-                raise _Retry(reason) from None
+                raise Retry(reason) from None
             finally:
-                self._log(method, shown, outcome, attempt, began)
+                rules.log(method, url, params, outcome, attempt, self.retry.clock() - began)
         if body is None:
             return response, None
         response._content = body  # what requests keeps for .content / .json() once read
@@ -399,12 +305,10 @@ class Transport:
         try:
             return response, jsontext.loads(body)
         except jsontext.JSONTextError as exc:  # truncated, garbled or not strict JSON: the answer is lost
-            reason = (
-                f"HTTP {outcome} with an unreadable body ({self.settings.redact(str(exc))[:MAX_MESSAGE]})"
-            )
+            reason = rules.unreadable(outcome, exc)
             if not safe:
-                raise self._unknown(method, url, reason) from None
-            raise _Retry(reason) from None
+                raise rules.unknown(method, url, reason) from None
+            raise Retry(reason) from None
 
     def _redirect_guard(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """A requests response hook: refuse a redirect to another origin before it is followed."""
@@ -413,116 +317,21 @@ class Transport:
         target = urljoin(response.url, self.session.get_redirect_target(response) or "")
         if origin(target) != self._origin:
             response.close()
-            raise _CrossOrigin(target, response.status_code)
+            raise CrossOrigin(target, response.status_code)
         read_capped(response, ERROR_BODY_BYTES, prefix=True)  # drained here, within the cap
 
-    def _redirect_error(self, method: str, url: str, safe: bool, redirect: _CrossOrigin) -> Exception:
-        scheme, host, port = origin(redirect.target)
-        elsewhere = f"{scheme}://{host}:{port}"
-        where = (
-            f"{method} {self._loggable(url)} was redirected (HTTP {redirect.status}) to another origin, "
-            + (self.settings.redact(elsewhere))
-        )
-        if not safe and redirect.status in REDIRECT_AFTER_ACTING:
-            return self._unknown(method, url, f"{where}; not followed")
-        return ConfigurationError(
-            f"{self.provider.name}: {where}; credentials go only to base_url's origin, so it was not "
-            "followed. If the provider has moved, set base_url to its new address"
-        )
-
-    def _local_error(self, exc: ValueError) -> ConfigurationError:
-        return ConfigurationError(
-            f"{self.provider.name}: the request cannot be encoded as HTTP (a setting with a stray "
-            f"space or newline?): {type(exc).__name__}: {self.settings.redact(str(exc))[:MAX_MESSAGE]}"
-        )
-
-    def _tls_error(self, exc: requests.RequestException) -> ConfigurationError:
-        cause = next((cause for cause in _causes(exc) if isinstance(cause, ssl.SSLError)), exc)
-        return ConfigurationError(
-            f"{self.provider.name}: TLS with {self.settings.redact(self.base_url)} failed before anything "
-            f"was sent ({self.settings.redact(str(cause))[:MAX_MESSAGE]}): does base_url's scheme match "
-            "the server (https to a plain-HTTP port?), and is its certificate trusted?"
-        )
-
-    def _json_body(self, value: Any) -> bytes:
-        try:
-            return encode_json(value)
-        except BodyFault as fault:
-            raise InputError(
-                f"{self.provider.name}: the records cannot be sent: at {self.settings.redact(fault.path)} "
-                f"of the request body, {fault.reason}; nothing was sent"
-            ) from None
-
-    def _header_error(self, headers: Mapping[str, str], source: str) -> str | None:
-        """What is wrong with the first header HTTP cannot carry (naming it, never its value)."""
-        for name, value in headers.items():
-            fault = header_fault(str(name)) or (header_fault(value) if isinstance(value, str) else "")
-            if fault:
-                return f"{self.provider.name}: cannot send header {name!r}: it has {fault} ({source})"
-        return None
-
     def _fail(self, response: requests.Response, method: str, url: str, safe: bool) -> None:
-        """Raise for an error status: ``_Retry`` when the policy may retry, else the mapped error."""
+        """Raise for an error status: ``Retry`` when the policy may retry, else the mapped error."""
         status = response.status_code
         retry_after = retry_after_seconds(response.headers)
-        error = self._provider_error(response, method, retry_after)
+        error = self.rules.provider_error(status, _error_body(response), method, retry_after)
         response.close()
-        if status in NOT_PROCESSED or (safe and status in MAYBE_PROCESSED):
-            raise _Retry(f"HTTP {status}", retry_after=retry_after, error=error)
-        if status in MAYBE_PROCESSED:
-            raise self._unknown(method, url, f"{error} (the request may have been processed)")
+        verdict = classify(status, safe)
+        if verdict == "retry":
+            raise Retry(f"HTTP {status}", retry_after=retry_after, error=error)
+        if verdict == "unknown":
+            raise self.rules.unknown(method, url, f"{error} (the request may have been processed)")
         raise error
-
-    def _provider_error(
-        self, response: requests.Response, method: str, retry_after: float | None
-    ) -> ProviderError:
-        status = response.status_code
-        body: Any = _error_body(response)
-        try:
-            message, code = self.provider.error_message(status, body)
-        except Exception:  # a plugin's parser must not hide the HTTP error itself
-            message, code = f"HTTP {status}", None
-        message = self.settings.redact(str(message))[:MAX_MESSAGE]
-        code = self.settings.redact(code) if code else None
-        cls = ERROR_CLASSES.get(status, ProviderError)
-        if cls is JobNotFound and method not in READ_METHODS:
-            cls = ProviderError  # a 404 on a submit means a wrong path or object, not a job
-        retryable = status in NOT_PROCESSED or status in MAYBE_PROCESSED
-        if cls is RateLimited:
-            return RateLimited(self.provider.name, status, message, code=code, retry_after=retry_after)
-        return cls(self.provider.name, status, message, retryable=retryable, code=code)
-
-    def _unknown(self, method: str, url: str, reason: str) -> SubmitOutcomeUnknown:
-        return SubmitOutcomeUnknown(
-            f"{self.provider.name}: {method} {self._loggable(url)}: outcome unknown: {reason}; "
-            "check the provider before sending it again",
-            provider=self.provider.name,
-            method=method,
-            url=self._loggable(url),
-        )
-
-    def _transport_error(self, method: str, url: str, reason: str, attempts: int) -> TransportError:
-        return TransportError(
-            f"{self.provider.name}: {method} {self._loggable(url)} failed after {attempts} "
-            f"attempt(s): {reason}",
-            provider=self.provider.name,
-            method=method,
-            url=self._loggable(url),
-        )
-
-    def _log(self, method: str, url: str, status: str, attempt: int, began: float) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            elapsed = self.retry.clock() - began
-            logger.debug("%s %s -> %s attempt=%d elapsed=%.3fs", method, url, status, attempt, elapsed)
-
-    def _loggable(self, url: str, params: Mapping[str, Any] | None = None) -> str:
-        """The URL as it may be shown: no user-info, secrets scrubbed from path and query."""
-        parts = urlsplit(url)
-        netloc = parts.netloc.rsplit("@", 1)[-1]
-        query = parts.query
-        if params:
-            query = "&".join(filter(None, [query, urlencode(params, doseq=True)]))
-        return self.settings.redact(urlunsplit((parts.scheme, netloc, parts.path, query, "")))
 
 
 @attrs.frozen
@@ -551,76 +360,13 @@ class Connection:
         return syncengine.stream(self.transport, flow)
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
-
-    An HTTP date is measured against the response's own ``Date`` header when present (the
-    server's clock), else ours. Unparseable values count as absent; negative ones as zero.
-    """
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = _http_date(headers.get("Date")) or datetime.now(timezone.utc)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - now).total_seconds())
-
-
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def server_time(response_headers: Mapping[str, str]) -> datetime:
-    """The server's notion of now (its ``Date`` header), else ours."""
-    return _http_date(response_headers.get("Date")) or datetime.now(timezone.utc)
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """A URL's origin: scheme, host name and port (the scheme's default when not given)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:  # not a port number: no origin anyone configured
-        port = -1
-    return scheme, (parts.hostname or "").rstrip("."), port or {"http": 80, "https": 443}.get(scheme, 0)
-
-
 def _error_body(response: requests.Response) -> Any:
-    """An error answer's body for its message: the first ``ERROR_BODY_BYTES`` as strict JSON,
-    else as text ("" if it cannot be read)."""
+    """An error answer's body for its message (``httprules.error_body``; "" if it cannot be read)."""
     try:
         raw = read_capped(response, ERROR_BODY_BYTES, prefix=True)
     except requests.RequestException:
         return ""
-    try:
-        return jsontext.loads(raw)
-    except jsontext.JSONTextError:
-        pass
-    try:
-        return raw.decode(response.encoding or "utf-8", errors="replace")
-    except LookupError:  # a charset Python does not know
-        return raw.decode("utf-8", errors="replace")
+    return error_body(raw, response.encoding)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

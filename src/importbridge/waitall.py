@@ -20,7 +20,7 @@ import hashlib
 import heapq
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, PollTimeout, TokenError
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .client import ImportClient
     from .provider import Provider
 
-__all__ = ["HEADROOM", "wait_all"]
+__all__ = ["HEADROOM", "timed_out_error", "wait_all"]
 
 logger = logging.getLogger("importbridge")
 
@@ -190,7 +190,7 @@ def _run(
                 if watch.deadline is not None and now > watch.deadline:  # held past it by the bucket
                     timed_out.append(watch)
                     continue
-                bucket = _bucket(buckets, watch, policy)
+                bucket = credential_bucket(buckets, watch, policy)
                 wait = bucket.reserve() if bucket is not None else 0.0
                 if wait > 0:
                     heapq.heappush(heap, (now + wait, next(counter), watch))
@@ -217,7 +217,7 @@ def _run(
                     continue
                 now = policy.clock()
                 if watch.retry_after is not None:
-                    bucket = _bucket(buckets, watch, policy)
+                    bucket = credential_bucket(buckets, watch, policy)
                     if bucket is not None:
                         bucket.hold(watch.retry_after)
                 if watch.exhausted(now):
@@ -230,13 +230,18 @@ def _run(
         executor.shutdown(wait=True, cancel_futures=True)
         clients.close()
     if timed_out:
-        earliest = timed_out[0].timeout(policy.clock())
-        raise PollTimeout(
-            f"{len(timed_out)} of the jobs did not finish in time; the first: {earliest}",
-            job=earliest.job,
-            token=earliest.token,
-            tokens=[watch.token() for watch in timed_out],
-        )
+        raise timed_out_error(timed_out, policy.clock())
+
+
+def timed_out_error(timed_out: Sequence[Watch], now: float) -> PollTimeout:
+    """The ``PollTimeout`` ending a ``wait_all`` whose ``timed_out`` jobs did not finish in time."""
+    earliest = timed_out[0].timeout(now)
+    return PollTimeout(
+        f"{len(timed_out)} of the jobs did not finish in time; the first: {earliest}",
+        job=earliest.job,
+        token=earliest.token,
+        tokens=[watch.token() for watch in timed_out],
+    )
 
 
 def _credential(client: Client) -> tuple[str, str]:
@@ -250,7 +255,7 @@ def _credential(client: Client) -> tuple[str, str]:
     return provider.name, hashlib.sha256("\0".join(secrets).encode()).hexdigest()
 
 
-def _bucket(
+def credential_bucket(
     buckets: dict[tuple[str, str], TokenBucket | None], watch: Watch, policy: PollPolicy
 ) -> TokenBucket | None:
     """The token bucket of the watch's credential (None: the provider documents no rate limit)."""
