@@ -12,20 +12,17 @@ per status request in flight instead of a worker thread.
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from .budget import limited
 from .errors import ConfigurationError, ProviderError, TokenError, TransportError
+from .fleet import Fleet
 from .model import ImportJob
 from .polling import OnUpdate, PollStep, Watch, new_watch
-from .ratelimit import TokenBucket
 from .schedule import PollPolicy
 from .tokens import TokenKey, decode, looks_like_token
-from .waitall import credential_bucket, timed_out_error
 
 if TYPE_CHECKING:
     from .aio import AsyncImportClient
@@ -186,64 +183,34 @@ async def wait_all(
         watch = new_watch(client, item, timeout=timeout, policy=policy)  # type: ignore[arg-type]
         watches.setdefault((watch.provider, watch.job_id), watch)
 
-    buckets: dict[tuple[str, str], TokenBucket | None] = {}
-    timed_out: list[Watch] = []
-    counter = itertools.count()
-    heap: list[tuple[float, int, Watch]] = []
+    fleet = Fleet(watches.values(), policy, concurrency)  # the sync face's scheduling, with tasks
     in_flight: dict[asyncio.Future[ImportJob | None], Watch] = {}
     try:
-        now = policy.clock()
-        for watch in watches.values():
-            if watch.done:
-                job = watch.latest()
-                assert job is not None
-                yield job
-                continue
-            due = now + watch.delay(now) if watch.job is not None else now
-            heapq.heappush(heap, (due, next(counter), watch))
-        while heap or in_flight:  # the sync wait_all's scheduler, with tasks for threads
+        for known in fleet.finished:
+            yield known
+        while fleet.active:
             now = policy.clock()
-            while heap and heap[0][0] <= now and len(in_flight) < concurrency:
-                _, _, watch = heapq.heappop(heap)
-                if watch.deadline is not None and now > watch.deadline:  # held past it by the bucket
-                    timed_out.append(watch)
-                    continue
-                bucket = credential_bucket(buckets, watch, policy)
-                wait_for = bucket.reserve() if bucket is not None else 0.0
-                if wait_for > 0:
-                    heapq.heappush(heap, (now + wait_for, next(counter), watch))
-                    continue
+            for watch in fleet.due(now):
                 in_flight[asyncio.ensure_future(fetch(watch))] = watch
             if not in_flight:
-                if heap:
-                    await sleep(policy, max(0.0, heap[0][0] - now))
+                await sleep(policy, fleet.idle(now))
                 continue
-            room = len(in_flight) < concurrency
-            patience = max(0.0, heap[0][0] - now) if heap and room else None
-            finished, _ = await asyncio.wait(in_flight, timeout=patience, return_when=asyncio.FIRST_COMPLETED)
+            finished, _ = await asyncio.wait(
+                in_flight, timeout=fleet.patience(now), return_when=asyncio.FIRST_COMPLETED
+            )
             for task in finished:
                 watch = in_flight.pop(task)
                 news = task.result()
                 if news is not None and on_update is not None:
                     on_update(news)
-                if watch.done:
-                    job = watch.latest()
-                    assert job is not None  # done implies a known state
-                    yield job
-                    continue
-                now = policy.clock()
-                if watch.retry_after is not None:
-                    bucket = credential_bucket(buckets, watch, policy)
-                    if bucket is not None:
-                        bucket.hold(watch.retry_after)
-                if watch.exhausted(now):
-                    timed_out.append(watch)
-                    continue
-                heapq.heappush(heap, (now + watch.delay(now), next(counter), watch))
+                ended = fleet.answered(watch)
+                if ended is not None:
+                    yield ended
     finally:
         for task in in_flight:
             task.cancel()
         if in_flight:
             await asyncio.gather(*in_flight, return_exceptions=True)
-    if timed_out:
-        raise timed_out_error(timed_out, policy.clock())
+    error = fleet.timeout_error()
+    if error is not None:
+        raise error

@@ -1,12 +1,11 @@
 """``wait_all``: many jobs of any providers, one process, bounded threads, polite to rate limits.
 
-Design: a heap orders every unfinished job by when it is next due (each job keeps its own
-schedule, as ``wait`` would). The generator's own thread pops due jobs, takes a token from the
-job's ``TokenBucket`` (one per provider and credential, shared by clients on one key, at the
-provider's documented ``rate_limit``), and hands the status request alone to a
-``ThreadPoolExecutor`` of ``concurrency`` workers. Answers come back to the generator's thread,
-which runs the state-machine guard and ``on_update`` and yields finished jobs. A job whose token
-is not free yet is pushed back to when it will be, so other providers' jobs keep moving.
+Design: the scheduling is ``importbridge.fleet.Fleet`` (shared with the async face): a heap of
+jobs by when each is next due, a ``TokenBucket`` per provider and credential at the provider's
+documented ``rate_limit``. The generator's own thread takes the due jobs from it and hands the
+status request alone to a ``ThreadPoolExecutor`` of ``concurrency`` workers. Answers come back
+to the generator's thread, which runs the state-machine guard and ``on_update`` and yields
+finished jobs.
 
 Clients are shared: one per provider and context (the ``clients`` given are used first), so
 1,000 jobs share a handful of pooled sessions. When nothing is in flight the generator sleeps
@@ -16,17 +15,14 @@ with the policy's ``sleep`` until the next job is due, so virtual clocks work he
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
-import heapq
-import itertools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigurationError, PollTimeout, TokenError
+from .errors import ConfigurationError, TokenError
+from .fleet import HEADROOM, Fleet
 from .model import ImportJob
 from .polling import Client, OnUpdate, Watch, client_origin, new_watch
-from .ratelimit import TokenBucket
 from .schedule import PollPolicy
 from .tokens import Token, TokenKey, admit, connection_context, decode, looks_like_token, resolve_key
 
@@ -34,12 +30,10 @@ if TYPE_CHECKING:
     from .client import ImportClient
     from .provider import Provider
 
-__all__ = ["HEADROOM", "timed_out_error", "wait_all"]
+__all__ = ["HEADROOM", "wait_all"]
 
 logger = logging.getLogger("importbridge")
 
-#: fraction of a provider's documented rate limit that wait_all uses (clock skew, float edges)
-HEADROOM = 0.9
 #: makes a client from an admitted token's context settings (a team id, ...), overridden by
 #: settings, its tokens signed with the key
 Connector = Callable[[Token, Mapping[str, Any], "TokenKey | None"], "ImportClient"]
@@ -169,98 +163,37 @@ def _run(
     on_update: OnUpdate | None,
     policy: PollPolicy,
 ) -> Iterator[ImportJob]:
-    buckets: dict[tuple[str, str], TokenBucket | None] = {}
-    timed_out: list[Watch] = []
-    counter = itertools.count()
-    heap: list[tuple[float, int, Watch]] = []
+    """Drive a ``Fleet`` with a thread pool: each status request runs in a worker thread."""
     executor = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="importbridge-wait")
     in_flight: dict[concurrent.futures.Future[ImportJob | Exception], Watch] = {}
     try:
-        now = policy.clock()
-        for watch in _watches(items, clients, timeout, policy):
-            if watch.job is not None and watch.job.done:
-                yield watch.job
-                continue
-            due = now + watch.delay(now) if watch.job is not None else now
-            heapq.heappush(heap, (due, next(counter), watch))
-        while heap or in_flight:
+        fleet = Fleet(_watches(items, clients, timeout, policy), policy, concurrency)
+        yield from fleet.finished
+        while fleet.active:
             now = policy.clock()
-            while heap and heap[0][0] <= now and len(in_flight) < concurrency:
-                _, _, watch = heapq.heappop(heap)
-                if watch.deadline is not None and now > watch.deadline:  # held past it by the bucket
-                    timed_out.append(watch)
-                    continue
-                bucket = credential_bucket(buckets, watch, policy)
-                wait = bucket.reserve() if bucket is not None else 0.0
-                if wait > 0:
-                    heapq.heappush(heap, (now + wait, next(counter), watch))
-                    continue
+            for watch in fleet.due(now):
                 in_flight[executor.submit(watch.call)] = watch
             if not in_flight:
-                if heap:
-                    policy.sleep(max(0.0, heap[0][0] - now))
+                policy.sleep(fleet.idle(now))
                 continue
-            room = len(in_flight) < concurrency
-            patience = max(0.0, heap[0][0] - now) if heap and room else None
             finished, _ = concurrent.futures.wait(
-                in_flight, timeout=patience, return_when=concurrent.futures.FIRST_COMPLETED
+                in_flight, timeout=fleet.patience(now), return_when=concurrent.futures.FIRST_COMPLETED
             )
             for future in finished:
                 watch = in_flight.pop(future)
                 news = watch.absorb(future.result())
                 if news is not None and on_update is not None:
                     on_update(news)
-                if watch.done:
-                    finished_job = watch.latest()
-                    assert finished_job is not None  # done implies a known state
-                    yield finished_job
-                    continue
-                now = policy.clock()
-                if watch.retry_after is not None:
-                    bucket = credential_bucket(buckets, watch, policy)
-                    if bucket is not None:
-                        bucket.hold(watch.retry_after)
-                if watch.exhausted(now):
-                    timed_out.append(watch)
-                    continue
-                heapq.heappush(heap, (now + watch.delay(now), next(counter), watch))
+                job = fleet.answered(watch)
+                if job is not None:
+                    yield job
     finally:
         for future in in_flight:
             future.cancel()
         executor.shutdown(wait=True, cancel_futures=True)
         clients.close()
-    if timed_out:
-        raise timed_out_error(timed_out, policy.clock())
+    error = fleet.timeout_error()
+    if error is not None:
+        raise error
 
 
-def timed_out_error(timed_out: Sequence[Watch], now: float) -> PollTimeout:
-    """The ``PollTimeout`` ending a ``wait_all`` whose ``timed_out`` jobs did not finish in time."""
-    earliest = timed_out[0].timeout(now)
-    return PollTimeout(
-        f"{len(timed_out)} of the jobs did not finish in time; the first: {earliest}",
-        job=earliest.job,
-        token=earliest.token,
-        tokens=[watch.token() for watch in timed_out],
-    )
-
-
-def _credential(client: Client) -> tuple[str, str]:
-    """Who the provider counts requests against: its name and a digest of the client's secrets.
-
-    Limits are per credential (Micro: per API key), so clients of two teams on one key share a
-    bucket. A digest, so the bucket table holds no secret.
-    """
-    provider, settings = client.provider, client.connection.settings
-    secrets = [str(settings.get(setting.name) or "") for setting in provider.settings if setting.secret]
-    return provider.name, hashlib.sha256("\0".join(secrets).encode()).hexdigest()
-
-
-def credential_bucket(
-    buckets: dict[tuple[str, str], TokenBucket | None], watch: Watch, policy: PollPolicy
-) -> TokenBucket | None:
-    """The token bucket of the watch's credential (None: the provider documents no rate limit)."""
-    key = _credential(watch.client)
-    if key not in buckets:
-        rate = watch.client.provider.rate_limit
-        buckets[key] = TokenBucket(rate * HEADROOM, clock=policy.clock) if rate else None
-    return buckets[key]

@@ -26,7 +26,7 @@ CORE = Path(__file__).resolve().parents[2] / "src" / "importbridge"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("cli and integrations", frozenset({"__main__", "cli", "integrations", "testing", "sandbox", "demo"})),
     ("clients", frozenset({"client", "aio", "resuming", "checkpoint"})),
-    ("waiting", frozenset({"polling", "waitall", "aiowaiting", "schedule", "tokens", "ratelimit"})),
+    ("waiting", frozenset({"polling", "waitall", "aiowaiting", "fleet", "schedule", "tokens", "ratelimit"})),
     ("engines", frozenset({"transport", "syncengine", "aioengine", "httprules", "wire", "bodies", "budget"})),
     (
         "flows, provider, plugins",
