@@ -31,7 +31,7 @@ from .plugins import get_provider
 from .polling import make_token
 from .provider import Capability, Provider
 from .settings import resolve
-from .tokens import TokenKey, admit, connection_context, decode, looks_like_token, resolve_key
+from .tokens import TokenKey, admit, connection_settings, decode, looks_like_token, resolve_key
 from .transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ async def resume(
     key = resolve_key(token_key)
     parsed = decode(token, key=key)
     provider = get_provider(parsed.provider)
-    carried = _carried(provider, admit(parsed, provider).context)
+    carried: dict[str, Any] = connection_settings(provider, admit(parsed, provider).context)
     async with connect(provider, token_key=key, **{**carried, **settings}) as client:
         return await client.wait(token.strip(), timeout=timeout, on_update=on_update, policy=policy)
 
@@ -267,7 +267,8 @@ async def wait_all(
             continue  # aiowaiting.wait_all names what is wrong with it
         if name not in have:
             have.add(name)
-            made.append(await connect(name, token_key=key, **_carried(get_provider(name), context)))
+            carried: dict[str, Any] = connection_settings(get_provider(name), context)
+            made.append(await connect(name, token_key=key, **carried))
     try:
         async for job in aiowaiting.wait_all(
             items, clients=given + made, concurrency=concurrency, timeout=timeout, on_update=on_update,
@@ -277,10 +278,3 @@ async def wait_all(
     finally:
         for client in made:
             await client.close()
-
-
-def _carried(provider: Provider, context: Mapping[str, str]) -> dict[str, Any]:
-    """The entries of an admitted token's context that are connection settings ``provider``
-    lets tokens carry (never its base URL or a secret)."""
-    names = connection_context(provider)
-    return {key: value for key, value in context.items() if key in names}

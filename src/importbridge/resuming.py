@@ -17,7 +17,7 @@ from .model import ImportJob
 from .plugins import get_provider
 from .polling import OnUpdate, wait
 from .schedule import PollPolicy
-from .tokens import Token, TokenKey, admit, connection_context, decode, resolve_key
+from .tokens import Token, TokenKey, admit, connection_settings, decode, resolve_key
 
 __all__ = ["connect_for", "resume", "wait_all"]
 
@@ -28,8 +28,7 @@ def connect_for(token: Token, settings: Mapping[str, Any], key: TokenKey | None)
     client's tokens and checks those it reads."""
     provider = get_provider(token.provider)
     admit(token, provider)  # a token must never choose a setting it may not carry
-    names = connection_context(provider)
-    carried = {name: value for name, value in token.context.items() if name in names}
+    carried = connection_settings(provider, token.context)
     return connect(provider, token_key=key, **{**carried, **settings})
 
 

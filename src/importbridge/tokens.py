@@ -188,6 +188,13 @@ def connection_context(provider: Provider) -> frozenset[str]:
     )
 
 
+def connection_settings(provider: Provider, context: Mapping[str, str]) -> dict[str, str]:
+    """The entries of an (admitted) token's ``context`` a reader may connect with: its
+    provider's ``connection_context`` settings (a team id), never a secret or the base URL."""
+    names = connection_context(provider)
+    return {name: value for name, value in context.items() if name in names}
+
+
 def context_names(provider: Provider) -> frozenset[str]:
     """Every context key a token of ``provider`` may carry: its context settings, the keys it
     declares in ``Provider.context_keys`` (unless they name another setting), the core's dates."""

@@ -24,7 +24,7 @@ from .fleet import HEADROOM, Fleet
 from .model import ImportJob
 from .polling import Client, OnUpdate, Watch, client_origin, new_watch
 from .schedule import PollPolicy
-from .tokens import Token, TokenKey, admit, connection_context, decode, looks_like_token, resolve_key
+from .tokens import Token, TokenKey, admit, connection_settings, decode, looks_like_token, resolve_key
 
 if TYPE_CHECKING:
     from .client import ImportClient
@@ -93,9 +93,8 @@ class _Clients:
 
 
 def _carried(provider: Provider, context: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """The context entries that are connection settings of ``provider`` (e.g. a team id)."""
-    names = connection_context(provider)
-    return tuple(sorted((key, value) for key, value in context.items() if key in names))
+    """The context entries that are connection settings of ``provider`` (e.g. a team id), as a key."""
+    return tuple(sorted(connection_settings(provider, context).items()))
 
 
 def _watches(
