@@ -14,4 +14,6 @@ app, tasks = create_app(
     os.environ["IB_TEST_BROKER"],
     visibility_timeout=float(os.environ.get("IB_TEST_VISIBILITY", "8")),
     countdown_cap=float(os.environ.get("IB_TEST_COUNTDOWN_CAP", "2")),
+    # look for a dead worker's messages every second (Redis's default: every 100 s)
+    transport_options={"unacked_restore_interval": 1, "unacked_restore_throttle": 1},
 )

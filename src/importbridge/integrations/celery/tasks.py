@@ -239,8 +239,13 @@ def _submit_once(client: Any, records: list[dict[str, Any]], options: dict[str, 
 
 
 def create_app(broker_url: str, backend_url: str | None = None, *, visibility_timeout: float = 3600.0,
-               countdown_cap: float | None = None, name: str = "importbridge") -> tuple[Celery, ImportTasks]:
-    """A ready-made app (JSON only, late acks, one prefetched task per slot) with the tasks registered."""
+               countdown_cap: float | None = None, name: str = "importbridge",
+               transport_options: Mapping[str, Any] | None = None) -> tuple[Celery, ImportTasks]:
+    """A ready-made app (JSON only, late acks, one prefetched task per slot) with the tasks registered.
+
+    ``transport_options`` are added to ``broker_transport_options`` (e.g. Redis's
+    ``unacked_restore_interval``: how often a worker looks for a dead worker's messages).
+    """
     app = Celery(name, broker=broker_url, backend=backend_url or broker_url)
     app.conf.update(
         task_serializer="json",
@@ -249,7 +254,7 @@ def create_app(broker_url: str, backend_url: str | None = None, *, visibility_ti
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": visibility_timeout},
+        broker_transport_options={"visibility_timeout": visibility_timeout, **(transport_options or {})},
         result_backend_transport_options={"visibility_timeout": visibility_timeout},
         broker_connection_retry_on_startup=True,
         result_extended=True,
