@@ -108,3 +108,10 @@ def test_the_default_cap_is_below_the_visibility_timeout() -> None:
     assert register_tasks(Celery("a", broker="memory://")).countdown_cap == 300
     short = Celery("b", broker="memory://", broker_transport_options={"visibility_timeout": 30})
     assert register_tasks(short).countdown_cap == 15
+
+
+def test_a_batch_that_fails_fails_the_summary(fleet: tuple[ImportTasks, Any]) -> None:
+    tasks, _ = fleet
+    result = tasks.submit_and_wait("nosuch", [{"a": n} for n in range(4)], batch_size=2, key="fails")
+    with pytest.raises(Exception, match="unknown provider 'nosuch'"):  # the batch's own error
+        result.get(timeout=TIMEOUT)
