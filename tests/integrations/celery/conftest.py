@@ -7,6 +7,7 @@ where that is a failure.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +121,9 @@ def flush(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     client.flushall()
     client.close()
+
+
+def close_app(app: Any) -> None:
+    """Let go of the app's results while Redis still runs (they unsubscribe when collected)."""
+    gc.collect()
+    app.close()

@@ -12,7 +12,7 @@ import importbridge
 from importbridge import sandbox
 from importbridge.integrations.celery import ImportTasks, create_app
 
-from .conftest import Workers, worker_env
+from .conftest import Workers, close_app, worker_env
 
 TIMEOUT = 60
 
@@ -25,8 +25,9 @@ def fleet(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         workers = Workers(worker_env(redis_url, env), tmp_path_factory.mktemp("workers"))
         workers.start("bad")
         try:
-            _app, tasks = create_app(redis_url, visibility_timeout=8, countdown_cap=2)
+            app, tasks = create_app(redis_url, visibility_timeout=8, countdown_cap=2)
             yield tasks, sb
+            close_app(app)
         finally:
             workers.stop()
 

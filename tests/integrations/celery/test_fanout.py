@@ -15,7 +15,7 @@ import importbridge
 from importbridge import sandbox
 from importbridge.integrations.celery import ImportTasks, create_app, failed_rows, register_tasks
 
-from .conftest import Workers, worker_env
+from .conftest import Workers, close_app, worker_env
 
 TIMEOUT = 90
 
@@ -28,8 +28,9 @@ def fleet(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         workers.start("a")
         workers.start("b")
         try:
-            _app, tasks = create_app(redis_url, visibility_timeout=8, countdown_cap=2)
+            app, tasks = create_app(redis_url, visibility_timeout=8, countdown_cap=2)
             yield tasks, sb
+            close_app(app)
         finally:
             workers.stop()
 

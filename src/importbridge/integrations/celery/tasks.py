@@ -29,7 +29,6 @@ from importbridge import (
     ConfigurationError,
     ImportBridgeError,
     ImportJob,
-    PollTimeout,
     ProviderError,
     RateLimited,
     SubmitOutcomeUnknown,
@@ -39,6 +38,7 @@ from importbridge import (
     to_dict,
 )
 from importbridge.checkpoint import digest, request_id, run_id
+from importbridge.integrations.celery.fanout import summarize
 from importbridge.polling import make_token
 from importbridge.resuming import connect_for
 from importbridge.tokens import decode, resolve_key
@@ -146,13 +146,14 @@ def register_tasks(
         if not isinstance(records, list) or not records:
             raise ConfigurationError("the submit task needs a non-empty list of records")
         options = dict(options or {})
-        redelivered = bool((task.request.delivery_info or {}).get("redelivered"))
+        # delivered again after a worker died, or retried after an error: it may have landed
+        maybe_sent = bool((task.request.delivery_info or {}).get("redelivered")) or task.request.retries > 0
         with connect(provider) as client:
             try:
-                job = _submit_once(client, records, options, key, redelivered)
+                job = _submit_once(client, records, options, key, maybe_sent)
             except ImportBridgeError as error:
-                # what is still transient here was surely not processed (a 503, a refused
-                # connection): sent again under the same request id, a few times
+                # a 503 or a refused connection after the transport's retries: tried again a few
+                # times, under the same request id and looked up first where the provider can
                 if _bad(error) or task.request.retries >= TRANSIENT_LIMIT:
                     raise
                 raise task.retry(countdown=TRANSIENT_DELAY, max_retries=TRANSIENT_LIMIT, exc=error) from error
@@ -174,9 +175,7 @@ def register_tasks(
         try:
             with connect_for(parsed, {}, key) as client:
                 step = client.poll_once(token)
-        except PollTimeout:
-            raise
-        except ImportBridgeError as error:
+        except ImportBridgeError as error:  # PollTimeout included: the token's budget is spent
             if _bad(error) or transient + 1 >= TRANSIENT_LIMIT:
                 raise
             _again(task, token, TRANSIENT_DELAY, transient + 1)
@@ -192,11 +191,9 @@ def register_tasks(
         _again(task, step.token, countdown, 0)
         raise AssertionError("unreachable")  # _again raises
 
-    @app.task(name=f"{prefix}.gather", bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
-    def gather(task: Any, results: list[dict[str, Any]]) -> dict[str, Any]:
+    @app.task(name=f"{prefix}.gather", acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+    def gather(results: list[dict[str, Any]]) -> dict[str, Any]:
         """One summary of every batch's final job (the chord's body)."""
-        from .fanout import summarize
-
         return summarize(results)
 
     return ImportTasks(app=app, submit=submit, wait=wait, gather=gather, countdown_cap=float(cap))
