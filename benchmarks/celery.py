@@ -1,8 +1,9 @@
 """1,000 sandbox jobs waited by Celery countdown re-queues, against ``wait_all`` in one process.
 
 Both runs watch the same mix (a third each of Micro, Qobra and TalkValue jobs of 101-400 rows at
-20 rows per second, so 5-20 s each, on the sandbox's real clock: Celery's countdowns are real),
-submitted afresh for each run. The Celery run hands each job's resume token to the wait task on
+10 rows per second, so 10-40 s each, on the sandbox's real clock: Celery's countdowns are real),
+submitted afresh for each run. The sandbox serves from its own process, so neither run shares
+an interpreter (a GIL) with it. The Celery run hands each job's resume token to the wait task on
 two real ``celery worker`` processes (prefork, concurrency 4 each) on a real Redis; the baseline
 holds every job in ``importbridge.wait_all`` (concurrency 16) in this process. Reported per run:
 
@@ -11,8 +12,9 @@ holds every job in ``importbridge.wait_all`` (concurrency 16) in this process. R
 - broker messages per job (Redis ``LPUSH`` calls: each task message published, restores included,
   less the workers' replies to the sampling ``inspect()``);
 - slots occupied while waiting: for Celery, the mean number of tasks executing (sampled with
-  ``inspect().active()``) out of the 8 worker slots; ``wait_all`` holds its process (as a Celery
-  task it would hold one slot) for the whole wait.
+  ``inspect().active()``) out of the 8 worker slots, and the slot-seconds that makes per job
+  (the polls' own run time: between polls nothing is held); ``wait_all`` holds its process (as
+  a Celery task it would hold one slot) for the whole wait.
 
 The sandbox's rate limit is off in both runs (it would bound both alike). Needs the ``celery``
 extra and ``redis-server`` on the PATH. Run: ``python benchmarks/celery.py [--jobs 1000]``.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -39,14 +42,24 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HE
 ROOT = HERE.parent
 
 import redis  # noqa: E402
+import requests  # noqa: E402
 
 import importbridge  # noqa: E402
-from importbridge import ImportClient, sandbox  # noqa: E402
+from importbridge import ImportClient  # noqa: E402
 from importbridge.integrations.celery import create_app  # noqa: E402
 
 PROVIDERS = ("micro", "qobra", "talkvalue")
 OPTIONS: dict[str, dict[str, Any]] = {"micro": {}, "qobra": {"table": "deals"}, "talkvalue": {"source_id": 1}}
 WORKERS, CONCURRENCY = 2, 4
+SPEED = 10.0
+#: the sandbox, in a process of its own, until its stdin closes
+SERVE = f"""
+import json, sys
+from importbridge import sandbox
+with sandbox.run(seed=11, speed={SPEED}, rate_limit=None, sync_threshold=100) as sb:
+    print(json.dumps({{"url": sb.url, "env": dict(sb.env)}}), flush=True)
+    sys.stdin.read()
+"""
 
 
 def _row(provider: str, n: int) -> dict[str, Any]:
@@ -67,8 +80,8 @@ def submit_tokens(clients: dict[str, ImportClient], count: int) -> list[str]:
     return tokens
 
 
-def _requests(sb: sandbox.Sandbox) -> int:
-    state = sb.state()
+def _requests(url: str) -> int:
+    state = requests.get(f"{url}/_sandbox/state", timeout=30).json()
     return sum(int(state[p]["requests_received"]) for p in PROVIDERS)
 
 
@@ -77,11 +90,11 @@ def _lpushes(broker: redis.Redis) -> int:
     return int(stats.get("cmdstat_lpush", {}).get("calls", 0))
 
 
-def run_celery(sb: sandbox.Sandbox, clients: dict[str, ImportClient], url: str, count: int) -> dict[str, Any]:
+def run_celery(sandbox_url: str, clients: dict[str, ImportClient], url: str, count: int) -> dict[str, Any]:
     app, tasks = create_app(url, visibility_timeout=120, countdown_cap=60)
     broker = redis.Redis.from_url(url)
     tokens = submit_tokens(clients, count)
-    requests0, messages0 = _requests(sb), _lpushes(broker)
+    requests0, messages0 = _requests(sandbox_url), _lpushes(broker)
     samples: list[int] = []
     replies = 0  # each worker's answer to inspect() is an LPUSH too: not counted as a task message
     stop = threading.Event()
@@ -109,24 +122,25 @@ def run_celery(sb: sandbox.Sandbox, clients: dict[str, ImportClient], url: str, 
     return {
         "label": f"celery ({WORKERS} workers x {CONCURRENCY})",
         "wall": wall,
-        "per_job": (_requests(sb) - requests0) / count,
+        "per_job": (_requests(sandbox_url) - requests0) / count,
         "messages": messages / count,
         "slots": sum(samples) / max(1, len(samples)),
         "of": WORKERS * CONCURRENCY,
+        "slot_s": sum(samples) / max(1, len(samples)) * wall / count,
     }
 
 
-def run_wait_all(sb: sandbox.Sandbox, clients: dict[str, ImportClient], count: int) -> dict[str, Any]:
+def run_wait_all(sandbox_url: str, clients: dict[str, ImportClient], count: int) -> dict[str, Any]:
     tokens = submit_tokens(clients, count)
-    requests0 = _requests(sb)
+    requests0 = _requests(sandbox_url)
     start = time.perf_counter()
     finished = list(importbridge.wait_all(tokens, clients=clients.values(), concurrency=16))
     wall = time.perf_counter() - start
     if len(finished) != count:
         raise SystemExit("wait_all: a job came back unfinished")
-    per_job = (_requests(sb) - requests0) / count
+    per_job = (_requests(sandbox_url) - requests0) / count
     return {"label": "wait_all (one process, 16)", "wall": wall, "per_job": per_job, "messages": 0.0,
-            "slots": 1.0, "of": 1}
+            "slots": 1.0, "of": 1, "slot_s": wall / count}
 
 
 def _redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -169,34 +183,42 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(os.environ.get("TMPDIR", "/tmp"))
     server, url = _redis(folder)
+    served = subprocess.Popen([sys.executable, "-c", SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     workers: list[subprocess.Popen[bytes]] = []
     try:
-        with sandbox.run(seed=11, speed=20.0, rate_limit=None, sync_threshold=100) as sb:
-            clients = {name: importbridge.connect(name, **sb.settings(name)) for name in PROVIDERS}
-            workers = _workers(url, sb.env)
-            celery_run = run_celery(sb, clients, url, args.jobs)
-            baseline = run_wait_all(sb, clients, args.jobs)
-            for client in clients.values():
-                client.close()
+        assert served.stdout is not None
+        where = json.loads(served.stdout.readline())
+        os.environ.update(where["env"])  # clients and workers read their settings from it
+        clients = {name: importbridge.connect(name) for name in PROVIDERS}
+        workers = _workers(url, where["env"])
+        celery_run = run_celery(where["url"], clients, url, args.jobs)
+        baseline = run_wait_all(where["url"], clients, args.jobs)
+        for client in clients.values():
+            client.close()
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
         for worker in workers:
             worker.wait(30)
+        if served.stdin is not None:
+            served.stdin.close()
+        served.wait(30)
         server.terminate()
         server.wait(10)
 
-    print(f"\n{args.jobs} sandbox jobs (Micro, Qobra, TalkValue; 5-20 s each), real clock")
-    print(f"{'run':<30}{'wall s':>8}{'req/job':>9}{'msgs/job':>10}{'slots busy while waiting':>26}")
+    low, high = 101 / SPEED, 400 / SPEED
+    print(f"\n{args.jobs} sandbox jobs (Micro, Qobra, TalkValue; {low:.0f}-{high:.0f} s each), real clock")
+    print(f"{'run':<30}{'wall s':>8}{'req/job':>9}{'msgs/job':>10}{'slots busy':>16}{'slot-s/job':>12}")
     for result in (celery_run, baseline):
         print(f"{result['label']:<30}{result['wall']:>8.1f}{result['per_job']:>9.2f}{result['messages']:>10.2f}"
-              f"{result['slots']:>20.2f} of {result['of']}")
+              f"{result['slots']:>10.2f} of {result['of']:<3}{result['slot_s']:>12.3f}")
     print(
         f"SUMMARY celery countdown waits: {celery_run['wall']:.1f} s vs wait_all {baseline['wall']:.1f} s "
         f"({celery_run['wall'] / baseline['wall']:.2f}x), {celery_run['per_job']:.2f} vs "
         f"{baseline['per_job']:.2f} requests/job, {celery_run['messages']:.2f} broker messages/job, "
-        f"{celery_run['slots']:.2f} of {celery_run['of']} worker slots busy on average while waiting "
-        f"(wait_all holds 1 for the whole wait)"
+        f"{celery_run['slot_s']:.3f} worker slot-seconds per job (polls only; {celery_run['slots']:.2f} of "
+        f"{celery_run['of']} slots busy on average)"
+        f" vs {baseline['slot_s']:.3f} for a wait_all task holding one"
     )
 
 
