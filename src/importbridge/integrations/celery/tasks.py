@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 from celery import Celery, chain, chord
@@ -189,7 +189,6 @@ def register_tasks(
             return {"token": step.token, "job": to_dict(job)}
         countdown = min(cap, max(0.0, (step.next_poll_at or 0.0) - time.time()))
         _again(task, step.token, countdown, 0)
-        raise AssertionError("unreachable")  # _again raises
 
     @app.task(name=f"{prefix}.gather", acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
     def gather(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -199,7 +198,7 @@ def register_tasks(
     return ImportTasks(app=app, submit=submit, wait=wait, gather=gather, countdown_cap=float(cap))
 
 
-def _again(task: Any, token: str, countdown: float, transient: int) -> None:
+def _again(task: Any, token: str, countdown: float, transient: int) -> NoReturn:
     """Send this wait again (same task id, so a chord or chain still follows it) and end this run."""
     again = task.signature_from_request(args=(token,), kwargs={"transient": transient}, countdown=countdown)
     again.apply_async()
