@@ -23,8 +23,8 @@ import codecs
 import csv
 import io
 from collections.abc import Mapping
-from itertools import repeat
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import contains, itemgetter
 from typing import Any
 
 from importbridge import InvalidJobError, JobError, RowOutcome, RowResult
@@ -97,14 +97,12 @@ class ExportParser:
         """Rows of ``text``, which ends with a line break. A record still open at its end (a
         quoted cell going on) waits for more text, unless this is the ``final`` block: then it
         is read as ``csv.reader`` reads a file that ends there."""
-        lines = _plain_lines(text)
-        if lines is not None:
-            if self._columns is None:
-                self._header(lines[0].split(","))
-                del lines[0]
-            assert self._columns is not None
-            width = self._columns[4]
-            return self._rows(list(map(str.split, filter(None, lines), repeat(","), repeat(width))))
+        fresh = self._columns is None
+        records = self._line_records(text)
+        if records is not None:
+            return self._rows(records)
+        if fresh:  # the header is read again below
+            self._columns = None
         lines = io.StringIO(text, newline="").readlines()
         if final:
             records = list(csv.reader(lines))
@@ -115,6 +113,39 @@ class ExportParser:
         if self._columns is None and records:
             self._header(records.pop(0))
         return self._rows(list(filter(None, records)))
+
+    def _line_records(self, text: str) -> list[list[str]] | None:
+        """The records of ``text`` when each of its lines is one record, else None.
+
+        Lines are split as ``open(newline="")`` splits them; a line with no quote character is
+        split at commas, the lines with one go through one ``csv.reader``, which must read
+        exactly one record from each (a quoted cell that holds a line break does not).
+        """
+        if "\0" in text or any(map(text.__contains__, _OTHER_BREAKS)):
+            return None
+        lines = text.splitlines()
+        quoted = '"' in text
+        if self._columns is None:
+            header = _records(lines[:1]) if quoted else [lines[0].split(",")]
+            if header is None:
+                return None
+            self._header(header[0] if header else [])
+            del lines[0]
+        assert self._columns is not None
+        lines = list(filter(None, lines))  # blank lines are no records
+        split = repeat(","), repeat(self._columns[4])
+        if not quoted:
+            return list(map(str.split, lines, *split))
+        marks = list(map(contains, lines, repeat('"')))
+        if all(marks):
+            return _records(lines)
+        records = list(map(str.split, lines, *split))
+        parsed = _records(list(compress(lines, marks)))
+        if parsed is None:
+            return None
+        for at, record in zip(compress(range(len(lines)), marks), parsed, strict=True):
+            records[at] = record
+        return records
 
     def _header(self, names: list[str]) -> None:
         roles: dict[str, int] = {}
@@ -197,14 +228,13 @@ class ExportParser:
         return error
 
 
-def _plain_lines(text: str) -> list[str] | None:
-    """The lines of ``text`` when no record in it needs ``csv.reader`` (no quote
-    character, no NUL), else None. ``str.splitlines`` breaks at ``\\r\\n``, ``\\r`` and ``\\n`` as
-    ``open(newline="")`` does, and at a few more characters: a text holding one of those goes
-    to ``csv.reader`` too."""
-    if '"' in text or "\0" in text or any(map(text.__contains__, _OTHER_BREAKS)):
+def _records(lines: list[str]) -> list[list[str]] | None:
+    """``csv.reader``'s records of ``lines`` when it reads exactly one from each, else None."""
+    reader = csv.reader([*lines, _PROBE])
+    records = list(reader)
+    if records.pop() != [_PROBE] or len(records) != len(lines) or reader.line_num != len(lines) + 1:
         return None
-    return text.splitlines()
+    return records
 
 
 def _complete_lines(lines: list[str], records: int) -> int:
