@@ -24,10 +24,10 @@ import csv
 import io
 from collections.abc import Mapping
 from itertools import compress, repeat
-from operator import contains, itemgetter
+from operator import contains, itemgetter, not_
 from typing import Any
 
-from importbridge import InvalidJobError, JobError, RowOutcome, RowResult
+from importbridge import JobError, RowOutcome, RowResult
 
 __all__ = ["EXPORT_COLUMNS", "ExportParser"]
 
@@ -178,21 +178,14 @@ class ExportParser:
             data = repeat(None) if pick_data is None else list(map(pick_data, records))
         except (IndexError, ValueError):
             return self._each(records)
-        errors = self._errors
-        try:
-            shared = list(map(errors.__getitem__, keys))
-        except KeyError:
-            new = set(keys).difference(errors)
-            if len(errors) + len(new) > _ERRORS_KEPT:  # many distinct errors: keep memory flat
-                errors.clear()
-                new = set(keys)
-            for code, message in new:
-                errors[code, message] = JobError(code=code or None, message=message or None)
-            shared = list(map(errors.__getitem__, keys))
-        try:
-            rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, shared, data)
-        except InvalidJobError:  # a negative row number: read as none, row by row
+        if numbers and min(numbers) < 0:  # read as none, row by row
             return self._each(records)
+        del records  # fewer live objects for the collector to walk while the rows are built
+        shared = list(map(self._errors.get, keys))
+        if not all(shared):  # errors not seen before (a JobError is always true)
+            for at in compress(range(len(shared)), map(not_, shared)):
+                shared[at] = self._error(keys[at])
+        rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, shared, data)
         self.rows += len(rows)
         return rows
 
