@@ -8,8 +8,9 @@ test with scripted chunks all parse alike.
 A record is complete only once its line break has arrived (for a quoted cell holding line
 breaks: the one after its closing quote), so a half-sent line is never read as a row. Records
 are read exactly as ``csv.reader`` reads them (over lines split as ``open(newline="")``
-splits them); a block of text with no quote character quotes nothing, so its lines are just
-split at commas, at about half of ``csv.reader``'s cost.
+splits them); a line with no quote character quotes nothing, so it is just split at commas
+(about a third of ``csv.reader``'s cost), and only the lines with one go through
+``csv.reader``. Rows are built a block at a time (``RowResult.of_columns``).
 
 The export's columns are not documented: the first row-number, error-code, error-message and
 raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
