@@ -130,7 +130,7 @@ class ExportParser:
             header = _records(lines[:1]) if quoted else [lines[0].split(",")]
             if header is None:
                 return None
-            self._header(header[0] if header else [])
+            self._header(header[0])
             del lines[0]
         assert self._columns is not None
         lines = list(filter(None, lines))  # blank lines are no records
