@@ -6,8 +6,13 @@ Models are frozen, keyword-only attrs classes with no I/O; adapters build them f
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import enum
+import functools
+import itertools
 import math
+import operator
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
@@ -287,6 +292,24 @@ class RowResult:
     #: build one row per reported result (tens of thousands per payload).
     of: ClassVar[Callable[..., RowResult]]
 
+    @staticmethod
+    def of_columns(
+        row: Iterable[int | None],
+        outcome: Iterable[RowOutcome],
+        record_id: Iterable[str | None] | None = None,
+        error: Iterable[JobError | None] | None = None,
+        data: Iterable[Any] | None = None,
+        table: Iterable[str | None] | None = None,
+    ) -> list[RowResult]:
+        """``list(map(RowResult.of, row, outcome, record_id, error, data, table))``: the same rows,
+        checks and errors, built a block at a time (a streamed export's thousands of rows).
+
+        Each argument is a column: an iterable with one value per row, or
+        ``itertools.repeat(value)`` for a value every row shares (``None`` stands for
+        ``repeat(None)``). Columns are zipped as ``map`` zips them, to the shortest.
+        """
+        return _of_columns((row, outcome, record_id, error, data, table))
+
 
 @attrs.frozen(kw_only=True)
 class TableImport:
@@ -531,6 +554,79 @@ install_fast_init(
     ),
 )
 RowResult.of = staticmethod(install_fast_init(RowResult, passes=_PASSES, names=_NAMES))
+
+
+# -- rows a block at a time -------------------------------------------------------------------
+# Storing through the slot descriptors from C (``map`` over each field's setter) skips a Python
+# frame per row; each column is checked from C too (the set of its value types, the range of its
+# ints). A column that is not plainly valid sends the block through ``RowResult.of`` row by row,
+# which gives exactly its errors (or its rows, when validators are disabled).
+_ROW_SLOTS = tuple(getattr(RowResult, field.name).__set__ for field in attrs.fields(RowResult))
+_NONE = type(None)
+_COLUMN_TYPES: tuple[frozenset[type] | None, ...] = (
+    frozenset({int, _NONE}),  # row: ints also checked for range below
+    frozenset({RowOutcome}),
+    frozenset({str, _NONE}),
+    frozenset({JobError, _NONE}),
+    None,  # data: checked when the row joins a job
+    frozenset({str, _NONE}),
+)
+_not_none = functools.partial(operator.is_not, None)
+_drain: Callable[[Iterable[Any]], None] = collections.deque(maxlen=0).extend
+
+
+def _of_columns(columns: tuple[Iterable[Any] | None, ...]) -> list[RowResult]:
+    shared: list[tuple[Any, ...]] = []  # per column: (value,) for one every row shares, else ()
+    lists: list[list[Any]] = []
+    lengths: list[int] = []
+    for column in columns:
+        if column is None:
+            shared.append((None,))
+            lists.append([])
+        elif type(column) is itertools.repeat:
+            with contextlib.suppress(TypeError):  # an endless repeat has no length
+                lengths.append(column.__length_hint__())
+            value = next(column, _NOTHING)
+            if value is _NOTHING:
+                return []
+            shared.append((value,))
+            lists.append([])
+        else:
+            values = column if type(column) is list else list(column)
+            shared.append(())
+            lists.append(values)
+            lengths.append(len(values))
+    if not lengths:
+        raise ValueError("RowResult.of_columns: every column repeats forever; give one with an end")
+    count = min(lengths)
+    lists = [
+        values if len(values) == count or kept else values[:count]
+        for kept, values in zip(shared, lists, strict=True)
+    ]
+    if not _plainly_valid(shared, lists):
+        given = (
+            itertools.repeat(kept[0], count) if kept else values
+            for kept, values in zip(shared, lists, strict=True)
+        )
+        return list(map(RowResult.of, *given))
+    built = list(map(object.__new__, itertools.repeat(RowResult, count)))
+    for store, kept, values in zip(_ROW_SLOTS, shared, lists, strict=True):
+        _drain(map(store, built, itertools.repeat(kept[0]) if kept else values))
+    return built
+
+
+def _plainly_valid(shared: list[tuple[Any, ...]], lists: list[list[Any]]) -> bool:
+    """Whether every value passes its field's validator, seen from C (a column of exact types)."""
+    for allowed, kept, values in zip(_COLUMN_TYPES, shared, lists, strict=True):
+        if allowed is not None and not set(map(type, kept or values)) <= allowed:
+            return False
+    rows: Sequence[Any] = shared[0] or lists[0]
+    if _NONE in set(map(type, rows)):
+        rows = list(filter(_not_none, rows))
+    return not rows or bool(min(rows) >= 0 and max(rows) < _INT_LIMIT)
+
+
+_NOTHING = object()
 ImportJob.rows = DeferredSlot(  # type: ignore[assignment]
     ImportJob.rows, check=lambda job, rows: _rows(job, attrs.fields(ImportJob).rows, rows)
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -124,3 +125,65 @@ def test_row_result_of_defaults_the_trailing_fields() -> None:
     assert RowResult.of(None, RowOutcome.FAILED, "id", JobError(code="x"), {"a": 1}, "t") == RowResult(
         outcome=RowOutcome.FAILED, record_id="id", error=JobError(code="x"), data={"a": 1}, table="t"
     )
+
+
+ROW_VALUES = st.one_of(st.none(), st.integers(min_value=-2, max_value=2**70), ODD)
+COLUMN_VALUES = {
+    "row": ROW_VALUES,
+    "outcome": st.one_of(st.sampled_from(RowOutcome), ODD),
+    "record_id": st.one_of(st.none(), st.text(max_size=3), ODD),
+    "error": st.one_of(st.none(), st.just(JobError(code="x")), ODD),
+    "data": st.one_of(st.none(), st.text(max_size=3), ODD),
+    "table": st.one_of(st.none(), st.text(max_size=3), ODD),
+}
+
+
+@st.composite
+def columns(draw: st.DrawFn) -> list[Any]:
+    """Six columns: lists of mostly valid values (sometimes of unequal length), or repeats."""
+    count = draw(st.integers(min_value=0, max_value=6))
+    drawn: list[Any] = []
+    for name, values in COLUMN_VALUES.items():
+        shape = draw(st.sampled_from(["list", "list", "repeat", "finite repeat", "none"]))
+        if shape == "none" and name not in ("row", "outcome"):
+            drawn.append(None)
+        elif shape == "repeat" and name != "row":
+            drawn.append(("repeat", draw(values)))
+        elif shape == "finite repeat":
+            drawn.append(("repeat", draw(values), draw(st.integers(min_value=0, max_value=7))))
+        else:
+            valid = st.sampled_from([1, 0]) if name == "row" else values
+            drawn.append(draw(st.lists(st.one_of(valid, values), min_size=count, max_size=count + 2)))
+    return drawn
+
+
+def _column(spec: Any) -> Any:
+    if isinstance(spec, tuple) and spec and spec[0] == "repeat":
+        return itertools.repeat(*spec[1:])
+    return spec
+
+
+@given(columns())
+def test_row_result_of_columns_is_map_of_of(specs: list[Any]) -> None:
+    def outcome(build: Any) -> Any:
+        try:
+            return repr(build())
+        except Exception as exc:  # same type, same message as row by row
+            return (type(exc), str(exc))
+
+    given_columns = [_column(spec) for spec in specs]
+    expected_columns = [itertools.repeat(None) if spec is None else _column(spec) for spec in specs]
+    assert outcome(lambda: RowResult.of_columns(*given_columns)) == outcome(
+        lambda: list(map(RowResult.of, *expected_columns))
+    )
+
+
+def test_row_result_of_columns_needs_an_end() -> None:
+    with pytest.raises(ValueError, match="repeats forever"):
+        RowResult.of_columns(itertools.repeat(1), itertools.repeat(RowOutcome.FAILED))
+
+
+def test_row_result_of_columns_honours_disabled_validators() -> None:
+    with attrs.validators.disabled():
+        rows = RowResult.of_columns([-5, 2], itertools.repeat(RowOutcome.FAILED))
+    assert [row.row for row in rows] == [-5, 2]

@@ -267,6 +267,8 @@ def test_a_lost_import_answer_says_how_to_find_the_import(importbridge_sandbox) 
 export_text = st.one_of(  # with and without quotes: plain text takes the split-on-commas path
     st.text(alphabet=st.sampled_from('a,"é\r\n\x00\x0b\u2028 '), max_size=300),
     st.text(alphabet=st.sampled_from("a,é\r\n\x0b\u2028 "), max_size=300),
+    # row numbers that read (or not: negative, empty) amid quoted and plain records
+    st.text(alphabet=st.sampled_from('17-,,"a\r\n\n'), max_size=300),
 )
 block_sizes = st.lists(st.integers(1, 40), min_size=1, max_size=20)
 
