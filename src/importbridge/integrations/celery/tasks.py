@@ -180,7 +180,7 @@ def register_tasks(
                 raise
             _again(task, token, TRANSIENT_DELAY, transient + 1)
         job = step.job
-        if job is not None:
+        if job is not None and not step.done:  # a finished job is the task's result, not progress
             task.update_state(state="PROGRESS", meta={
                 "provider": job.provider, "id": job.id, "state": job.state.value,
                 "progress": job.progress, "token": step.token,
