@@ -1,0 +1,1 @@
+"""Thin integrations with orchestrators: they use the public step API and keep no state of their own."""
