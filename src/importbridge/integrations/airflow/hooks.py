@@ -9,7 +9,11 @@ the trigger, running in the triggerer, builds the same client the task did.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import weakref
+from collections.abc import AsyncIterator
 from functools import cache
 from typing import Any
 
@@ -87,10 +91,57 @@ class ImportBridgeHook(BaseHook):
         except AirflowNotFoundException:
             raise self._missing() from None
         provider, options = self.client_options(conn)
-        return await aconnect(provider, **options)
+        return await self._make(provider, options)
+
+    @contextlib.asynccontextmanager
+    async def shared_async_conn(self) -> AsyncIterator[AsyncImportClient]:
+        """An async client shared by every trigger of this event loop on the same connection
+        settings: one session and connection pool for a thousand waits, closed by the last user."""
+        try:
+            conn = await self.aget_connection(self.conn_id)
+        except AirflowNotFoundException:
+            raise self._missing() from None
+        provider, options = self.client_options(conn)
+        shared = _SHARED.setdefault(asyncio.get_running_loop(), {})
+        key = (provider, tuple(sorted(options.items())))
+        if key not in shared:
+            shared[key] = _Shared(asyncio.ensure_future(self._make(provider, options)))
+        entry = shared[key]
+        entry.users += 1
+        try:
+            yield await asyncio.shield(entry.client)
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del shared[key]
+                if entry.client.done() and not entry.client.cancelled() and entry.client.exception() is None:
+                    await entry.client.result().close()
+
+    @staticmethod
+    async def _make(provider: str, options: dict[str, Any]) -> AsyncImportClient:
+        async def make() -> AsyncImportClient:
+            return await aconnect(provider, **options)
+
+        # built in a worker thread: making a client can load a CA bundle (REQUESTS_CA_BUNDLE),
+        # tens of milliseconds that would hold the triggerer's loop; its session opens on first use
+        return await asyncio.to_thread(asyncio.run, make())
 
     def _missing(self) -> ConfigurationError:
         return ConfigurationError(f"Airflow connection {self.conn_id!r} is not defined")
+
+
+class _Shared:
+    """One shared client (being made, or made) and how many triggers use it."""
+
+    def __init__(self, client: asyncio.Future[AsyncImportClient]) -> None:
+        self.client = client
+        self.users = 0
+
+
+#: per event loop, the shared clients by (provider, settings)
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, _Shared]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @cache

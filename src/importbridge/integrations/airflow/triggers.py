@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from importbridge import to_dict
+from importbridge import ImportJob, to_dict
 from importbridge.errors import ImportBridgeError, PollTimeout, ProviderError, RateLimited, TransportError
 
 from .hooks import ImportBridgeHook
@@ -56,14 +56,11 @@ class ImportTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
-            client = await ImportBridgeHook(self.conn_id).get_async_conn()
+            async with ImportBridgeHook(self.conn_id).shared_async_conn() as client:
+                payload = await self._wait(client)
         except ImportBridgeError as error:
-            yield TriggerEvent(failure(error))  # type: ignore[no-untyped-call]
-            return
-        try:
-            yield TriggerEvent(await self._wait(client))  # type: ignore[no-untyped-call]
-        finally:
-            await client.close()
+            payload = failure(error)
+        yield TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
     async def _wait(self, client: Any) -> dict[str, Any]:
         token, failures = self.token, 0
@@ -71,8 +68,7 @@ class ImportTrigger(BaseTrigger):
             try:
                 step = await client.poll_once(token)
             except PollTimeout as error:
-                return {"status": "timeout", "token": error.token or token,
-                        "job": None if error.job is None else to_dict(error.job)}
+                return {"status": "timeout", "token": error.token or token, "job": await _as_dict(error.job)}
             except ImportBridgeError as error:
                 if not is_transient(error) or time.time() >= self.deadline:
                     return failure(error)
@@ -83,11 +79,16 @@ class ImportTrigger(BaseTrigger):
                 continue
             failures, token = 0, step.token
             if step.done:
-                return {"status": "done", "job": to_dict(step.job)}
+                return {"status": "done", "job": await _as_dict(step.job)}
             now = time.time()
             if now >= self.deadline:
-                return {"status": "timeout", "token": token, "job": to_dict(step.job)}
+                return {"status": "timeout", "token": token, "job": await _as_dict(step.job)}
             await asyncio.sleep(max(0.0, min(step.next_poll_at, self.deadline) - now))
+
+
+async def _as_dict(job: ImportJob | None) -> dict[str, Any] | None:
+    """``to_dict`` in a worker thread: its first call builds the converter (tens of milliseconds)."""
+    return None if job is None else await asyncio.to_thread(to_dict, job)
 
 
 def failure(error: ImportBridgeError) -> dict[str, Any]:
