@@ -21,7 +21,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from importbridge import Capability, ImportClient, ImportJob, to_dict
-from importbridge.errors import SubmitOutcomeUnknown
+from importbridge.errors import ConfigurationError, SubmitOutcomeUnknown
 from importbridge.polling import make_token
 
 from .hooks import ImportBridgeHook
@@ -70,6 +70,11 @@ class ImportOperator(BaseOperator):
         self.on_partial = check_on_partial(on_partial)
 
     def execute(self, context: Any) -> Any:
+        if not self.wait_timeout > 0:
+            raise ConfigurationError(
+                f"timeout must be positive seconds (the wait's deadline), got {self.wait_timeout}; "
+                "nothing was submitted"
+            )
         ti = context["ti"]
         rid = request_id(ti.dag_id, ti.task_id, ti.run_id, getattr(ti, "map_index", -1))
         store = context.get("task_state_store")
