@@ -3,7 +3,7 @@
 One import per sandbox provider that completes, a Micro import that ends partial (``on_partial``
 "warn": the task succeeds) and one that fails, and retried tasks whose first try dies right after
 its submit: before saving anything (Micro, TalkValue: found again by request id) or after saving
-the token (Qobra: re-attached from ``task_state_store``).
+the token (Qobra: re-attached from ``task_state_store``). Two sensors wait on the first job by id.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from airflow.sdk import DAG
 
 from importbridge.integrations.airflow.operators import ImportOperator
+from importbridge.integrations.airflow.sensors import ImportSensor
 
 PEOPLE = [{"email": f"p{i}@example.com", "first_name": f"P{i}"} for i in range(150)]
 COMPANIES = [{"name": f"Acme {i}", "domain": f"acme{i}.example"} for i in range(150)]
@@ -46,7 +47,11 @@ class DiesAfterSubmit(ImportOperator):
 
 
 with DAG("importbridge_e2e", schedule=None, start_date=datetime.datetime(2026, 1, 1)) as dag:
-    ImportOperator(task_id="micro_complete", conn_id="sb_micro", records=COMPANIES)
+    complete = ImportOperator(task_id="micro_complete", conn_id="sb_micro", records=COMPANIES)
+    job_id = "{{ ti.xcom_pull(task_ids='micro_complete')['id'] }}"
+    complete >> ImportSensor(task_id="sensor_deferred", conn_id="sb_micro", job=job_id, deferrable=True)
+    complete >> ImportSensor(task_id="sensor_rescheduled", conn_id="sb_micro", job=job_id, mode="reschedule",
+                             poke_interval=1)
     ImportOperator(task_id="qobra_complete", conn_id="sb_qobra", records=DEALS, options={"table": "deals"})
     ImportOperator(task_id="talkvalue_complete", conn_id="sb_talkvalue", records=PEOPLE,
                    options={"source_id": 1})

@@ -41,6 +41,7 @@ def test_a_dag_imports_each_once_and_fails_clearly(sb: sandbox.Sandbox, tmp_path
         "micro_complete": "success", "qobra_complete": "success", "talkvalue_complete": "success",
         "micro_partial": "success", "micro_failed": "failed",
         "micro_retried": "success", "talkvalue_retried": "success", "qobra_retried": "success",
+        "sensor_deferred": "success", "sensor_rescheduled": "success",
         "missing_connection": "failed", "unknown_provider": "failed", "past_deadline": "failed",
     }
     assert all(tasks[task]["try"] == 2 for task in ("micro_retried", "talkvalue_retried", "qobra_retried"))
