@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import time
 from typing import Any
+
+import pytest
 
 import importbridge
 from importbridge import sandbox
@@ -98,3 +101,18 @@ def test_bad_input_is_an_error_event_naming_the_cause(
         assert event["status"] == "error", event
         assert event["error"] == error
         assert named in event["message"]
+
+
+def test_a_transient_failure_is_waited_out_not_an_error(
+    sb: sandbox.Sandbox, connections: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    deadline = time.time() + 120
+    token = submit_token(sb, "micro", deadline)
+    # more 503s in a row than the transport's own retries ride out: the poll fails, the wait goes on
+    fault = sb.faults.script(kind="503", method="GET", path="/micro/*", times=8)
+    trigger = ImportTrigger(conn_id=connections["micro"], token=token, deadline=deadline)
+    with caplog.at_level(logging.WARNING):
+        event = asyncio.run(first_event(trigger))
+    assert event["status"] == "done"
+    assert fault.remaining == 0
+    assert any("poll failed" in record.getMessage() for record in caplog.records)

@@ -6,7 +6,8 @@ the import already made instead of submitting again: the resume token saved in A
 ``task_state_store`` (3.3+) is polled; else a provider that deduplicates by request id
 (``Capability.IDEMPOTENT_SUBMIT``) answers the resend with the same import; else a provider that
 can look a submit up (``find_submit``) finds it. A provider that can do neither, whose earlier try
-sent and left no token, fails with ``SubmitOutcomeUnknown`` rather than importing twice.
+sent and left no token, fails with ``SubmitOutcomeUnknown`` rather than importing twice. A try
+that re-attaches from a saved token keeps the first try's deadline (the token carries it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from airflow.sdk import BaseOperator
 from importbridge import Capability, ImportClient, ImportJob, to_dict
 from importbridge.errors import ConfigurationError, SubmitOutcomeUnknown
 from importbridge.polling import make_token
+from importbridge.tokens import decode
 
 from .hooks import ImportBridgeHook
 from .outcome import OnPartial, check_on_partial, finish
@@ -83,8 +85,9 @@ class ImportOperator(BaseOperator):
         with hook.get_conn() as client:
             saved = store.get(TOKEN_KEY) if store is not None else None
             if saved:
-                self.log.info("importbridge: re-attaching to the import an earlier try made")
                 token = str(saved)
+                deadline = decode(token, key=client.token_key).deadline or deadline  # the first try's
+                self.log.info("importbridge: re-attaching to the import an earlier try made")
             else:
                 job = self._submit(client, rid, sent_before=bool(store and store.get(SENT_KEY) == rid),
                                    store=store)
