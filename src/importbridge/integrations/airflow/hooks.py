@@ -3,8 +3,9 @@
 A connection of type ``importbridge_<provider>`` holds the provider's declared settings:
 ``host`` is the ``base_url``, ``password`` its first secret setting (masked by Airflow), and
 ``extra`` (JSON) every other setting by name, plus ``token_key`` to sign resume tokens (an
-extra whose name holds "token" or "key" is masked too). Nothing is read from anywhere else, so
-the trigger, running in the triggerer, builds the same client the task did.
+extra whose name holds "token" is masked too). A setting the connection leaves out resolves as
+for ``importbridge.connect`` (its environment variable, else its default), so give the worker and
+the triggerer the same connection and the trigger builds the client the task did.
 """
 
 from __future__ import annotations

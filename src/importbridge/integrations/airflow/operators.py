@@ -102,7 +102,7 @@ class ImportOperator(BaseOperator):
         self.defer(
             trigger=ImportTrigger(conn_id=self.conn_id, token=token, deadline=deadline),
             method_name="execute_complete",
-            timeout=timedelta(seconds=self.wait_timeout + 60),  # the trigger fires at the deadline
+            timeout=timedelta(seconds=deadline - time.time() + 60),  # the trigger fires at the deadline
         )
 
     def _submit(self, client: ImportClient, rid: str, *, sent_before: bool, store: Any) -> ImportJob:
