@@ -9,6 +9,7 @@ the token (Qobra: re-attached from ``task_state_store``). Two sensors wait on th
 from __future__ import annotations
 
 import datetime
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -56,7 +57,7 @@ with DAG("importbridge_e2e", schedule=None, start_date=datetime.datetime(2026, 1
     ImportOperator(task_id="talkvalue_complete", conn_id="sb_talkvalue", records=PEOPLE,
                    options={"source_id": 1})
     ImportOperator(task_id="micro_partial", conn_id="sb_micro", records=COMPANIES[:100] + BAD[:50],
-                   on_partial="warn")
+                   on_partial="warn", rejected_rows=os.environ.get("IB_REJECTED_ROWS"))
     ImportOperator(task_id="micro_failed", conn_id="sb_micro", records=BAD)
     DiesAfterSubmit(task_id="micro_retried", conn_id="sb_micro", records=COMPANIES[:20])
     DiesAfterSubmit(task_id="talkvalue_retried", conn_id="sb_talkvalue", records=PEOPLE[:20],

@@ -24,7 +24,8 @@ def test_a_dag_imports_each_once_and_fails_clearly(sb: sandbox.Sandbox, tmp_path
     (tmp_path / "dags").mkdir()
     shutil.copy(HERE / "import_dag.py", tmp_path / "dags" / "import_dag.py")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW_CONN_SB_NOPE": connection_env(sb, "micro", conn_type="importbridge_nope")}
+           "AIRFLOW_CONN_SB_NOPE": connection_env(sb, "micro", conn_type="importbridge_nope"),
+           "IB_REJECTED_ROWS": f"file://{tmp_path}/rejected/partial.jsonl"}
     for provider in ("micro", "qobra", "talkvalue"):
         env[f"AIRFLOW_CONN_SB_{provider.upper()}"] = connection_env(sb, provider)
     airflow = str(Path(sys.executable).with_name("airflow"))
@@ -56,3 +57,8 @@ def test_a_dag_imports_each_once_and_fails_clearly(sb: sandbox.Sandbox, tmp_path
     assert "timeout must be positive" in log
     assert "partial: 100 of 150 rows imported, 50 rejected; first rejected rows: row " in log
     assert "invalid_domain" in log
+    lines = (tmp_path / "rejected" / "partial.jsonl").read_text().splitlines()
+    rejected = [json.loads(line) for line in lines]
+    assert [row["row"] for row in rejected] == list(range(101, 151))
+    assert {row["code"] for row in rejected} == {"invalid_domain"}
+    assert rejected[0]["message"] == "domain is not a valid domain name"

@@ -47,10 +47,11 @@ class ImportOperator(BaseOperator):
     Complete succeeds, failed fails, partial does what ``on_partial`` says ("fail", the default;
     "warn"; "succeed"), the first rejected rows named in the log. ``timeout`` (seconds) bounds
     the wait: an absolute deadline set at submit, carried by the trigger and the token.
-    ``deferrable=False`` waits in the worker instead.
+    ``deferrable=False`` waits in the worker instead. ``rejected_rows`` (a path or an object-store
+    URI, templated) receives every rejected row of a partial or failed import as JSON lines.
     """
 
-    template_fields: Sequence[str] = ("records", "options")
+    template_fields: Sequence[str] = ("records", "options", "rejected_rows")
 
     def __init__(
         self,
@@ -61,11 +62,13 @@ class ImportOperator(BaseOperator):
         timeout: float = 3600.0,
         deferrable: bool = True,
         on_partial: OnPartial = "fail",
+        rejected_rows: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.conn_id = conn_id
         self.records = records
+        self.rejected_rows = rejected_rows
         self.options = dict(options or {})
         self.wait_timeout = float(timeout)
         self.deferrable = deferrable
@@ -95,10 +98,10 @@ class ImportOperator(BaseOperator):
                 if store is not None and token:
                     store.set(TOKEN_KEY, token)
                 if job.state.is_terminal or not token:
-                    return finish(hook, {"status": "done", "job": to_dict(job)}, self.on_partial, self.log)
+                    return self._finish({"status": "done", "job": to_dict(job)})
             if not self.deferrable:
                 job = client.wait(token, timeout=max(0.0, deadline - time.time()))
-                return finish(hook, {"status": "done", "job": to_dict(job)}, self.on_partial, self.log)
+                return self._finish({"status": "done", "job": to_dict(job)})
         self.defer(
             trigger=ImportTrigger(conn_id=self.conn_id, token=token, deadline=deadline),
             method_name="execute_complete",
@@ -132,4 +135,8 @@ class ImportOperator(BaseOperator):
 
     def execute_complete(self, context: Any, event: Mapping[str, Any]) -> Any:
         """The trigger's event: the job's ``to_dict``, or the task's failure."""
-        return finish(ImportBridgeHook(self.conn_id), event, self.on_partial, self.log)
+        return self._finish(event)
+
+    def _finish(self, event: Mapping[str, Any]) -> Any:
+        hook = ImportBridgeHook(self.conn_id)
+        return finish(hook, event, self.on_partial, self.log, self.rejected_rows)
