@@ -70,8 +70,10 @@ class ImportTrigger(BaseTrigger):
             except PollTimeout as error:
                 return {"status": "timeout", "token": error.token or token, "job": await _as_dict(error.job)}
             except ImportBridgeError as error:
-                if not is_transient(error) or time.time() >= self.deadline:
+                if not is_transient(error):
                     return failure(error)
+                if time.time() >= self.deadline:  # still unreachable at the deadline: resumable
+                    return {"status": "timeout", "token": token, "job": None}
                 failures += 1
                 pause = min(MAX_BACKOFF, 2.0**failures, max(0.0, self.deadline - time.time()))
                 self.log.warning("importbridge: %s; polling again in %.0f s", error, pause)
