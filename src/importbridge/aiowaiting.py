@@ -20,7 +20,7 @@ from .budget import limited
 from .errors import ConfigurationError, ProviderError, TokenError, TransportError
 from .fleet import Fleet
 from .model import ImportJob
-from .polling import OnUpdate, PollStep, Watch, new_watch
+from .polling import OnUpdate, PollStep, Watch, WatchView, new_watch
 from .schedule import PollPolicy
 from .tokens import TokenKey, decode, looks_like_token
 
@@ -51,30 +51,15 @@ async def fetch(watch: Watch) -> ImportJob | None:
     return watch.absorb(outcome)
 
 
-class AsyncPoller:
+class AsyncPoller(WatchView):
     """Iterates (``async for``) a job's new snapshots until it is terminal.
 
-    ``job``, ``regressions``, ``attempts`` and ``token()`` as on the sync ``Poller``.
+    ``job``, ``regressions``, ``attempts`` and ``token()`` as on the sync ``Poller`` (``WatchView``).
     """
 
     def __init__(self, watch: Watch) -> None:
         self._watch = watch
         self._steps = self._run()
-
-    @property
-    def job(self) -> ImportJob | None:
-        return self._watch.latest()
-
-    @property
-    def regressions(self) -> int:
-        return self._watch.regressions
-
-    @property
-    def attempts(self) -> int:
-        return self._watch.memory.attempts
-
-    def token(self) -> str:
-        return self._watch.token()
 
     def __aiter__(self) -> AsyncPoller:
         return self

@@ -375,16 +375,12 @@ new_watch = _watch
 client_origin = _origin
 
 
-class Poller(Iterator[ImportJob]):
-    """Iterates a job's new snapshots until it is terminal; what ``poll()`` returns.
+class WatchView:
+    """What a poller (sync or async) tells of its watch: ``job`` the latest snapshot,
+    ``regressions`` how many backward snapshots were dropped, ``attempts`` the status requests
+    made, ``token()`` a resume token for the wait so far."""
 
-    ``job`` is the latest snapshot, ``regressions`` how many backward snapshots were dropped,
-    ``attempts`` the status requests made, ``token()`` a resume token for the wait so far.
-    """
-
-    def __init__(self, watch: _Watch) -> None:
-        self._watch = watch
-        self._steps = self._run()
+    _watch: _Watch
 
     @property
     def job(self) -> ImportJob | None:
@@ -400,6 +396,15 @@ class Poller(Iterator[ImportJob]):
 
     def token(self) -> str:
         return self._watch.token()
+
+
+class Poller(WatchView, Iterator[ImportJob]):
+    """Iterates a job's new snapshots until it is terminal; what ``poll()`` returns (see
+    ``WatchView`` for what it tells of the wait)."""
+
+    def __init__(self, watch: _Watch) -> None:
+        self._watch = watch
+        self._steps = self._run()
 
     def __next__(self) -> ImportJob:
         return next(self._steps)
