@@ -21,6 +21,7 @@ iterator of the items it emits (failed rows), each handed on as soon as it is em
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import ssl
 import time
@@ -79,6 +80,21 @@ def require_aiohttp() -> Any:
     return aiohttp
 
 
+def bundle_context(path: str) -> ssl.SSLContext:
+    """The TLS context trusting the CA bundle at ``path``, shared by every transport while the
+    file stays the same: reading a bundle (certifi's holds about 150 certificates) takes tens
+    of milliseconds, which a service making a client per task would otherwise spend on its
+    event loop each time. A bundle rewritten in place (another size or modification time) is
+    read afresh."""
+    info = os.stat(path)
+    return _bundle_context(os.path.realpath(path), info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+@functools.lru_cache(maxsize=8)
+def _bundle_context(path: str, mtime_ns: int, size: int, inode: int) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=path)
+
+
 class AsyncTransport:
     """One provider connection's asyncio HTTP: a pooled ``aiohttp.ClientSession`` plus the rules.
 
@@ -119,7 +135,7 @@ class AsyncTransport:
         self._ssl: ssl.SSLContext | bool = True  # the system's CAs, unless a bundle is set (as for requests)
         if bundle:
             try:
-                self._ssl = ssl.create_default_context(cafile=bundle)
+                self._ssl = bundle_context(bundle)
             except (OSError, ssl.SSLError) as exc:
                 raise ConfigurationError(
                     f"{provider.name}: the CA bundle {bundle!r} (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) "
