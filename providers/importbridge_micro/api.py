@@ -7,13 +7,15 @@ transport may resend the POST after any failure without importing twice.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from importbridge import ConfigurationError, ImportJob, Provider, WaitError
+from importbridge import ConfigurationError, Provider, WaitError
 from importbridge.flows import Emit, Flow, FlowContext, Request
+
+if TYPE_CHECKING:
+    from importbridge import ImportJob
 
 OBJECT_TYPES = ("contact", "organization", "identity", "deal", "action", "document", "engagement")
 #: submit option -> the key it takes in the body's ``options`` object
@@ -51,6 +53,8 @@ def submit_flow(
         raise ConfigurationError(
             f"micro: object_type {object_type!r} is not one of {', '.join(OBJECT_TYPES)}"
         )
+    import uuid  # here, not at the top: connect() reads this module for auth_headers alone
+
     key = str(options.get("idempotency_key") or options.get("request_id") or uuid.uuid4())
     if not 1 <= len(key) <= MAX_KEY:
         raise ConfigurationError(f"micro: idempotency_key must be 1 to {MAX_KEY} characters long")
