@@ -7,26 +7,19 @@ transport may resend the POST after any failure without importing twice.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-from importbridge import ConfigurationError, Provider, WaitError
+from importbridge import ConfigurationError, ImportJob, Provider, WaitError
 from importbridge.flows import Emit, Flow, FlowContext, Request
-
-if TYPE_CHECKING:
-    from importbridge import ImportJob
 
 OBJECT_TYPES = ("contact", "organization", "identity", "deal", "action", "document", "engagement")
 #: submit option -> the key it takes in the body's ``options`` object
 BODY_OPTIONS = {"dedupe_by": "dedupe_by", "case_insensitive": "caseInsensitive", "list_id": "list_id"}
 OPTIONS = frozenset({"object_type", "idempotency_key", "request_id", *BODY_OPTIONS})
 MAX_KEY = 255
-
-
-def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
-    """Micro authenticates with ``x-api-key``."""
-    return {"x-api-key": settings["api_key"]}
 
 
 def error_message(status: int, body: Any) -> tuple[str, str | None]:
@@ -53,8 +46,6 @@ def submit_flow(
         raise ConfigurationError(
             f"micro: object_type {object_type!r} is not one of {', '.join(OBJECT_TYPES)}"
         )
-    import uuid  # here, not at the top: connect() reads this module for auth_headers alone
-
     key = str(options.get("idempotency_key") or options.get("request_id") or uuid.uuid4())
     if not 1 <= len(key) <= MAX_KEY:
         raise ConfigurationError(f"micro: idempotency_key must be 1 to {MAX_KEY} characters long")

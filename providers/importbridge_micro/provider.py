@@ -57,9 +57,8 @@ class MicroProvider(importbridge.Provider):
         return _normalize.SAMPLES
 
     def auth_headers(self, settings: Mapping[str, str]) -> dict[str, str]:
-        from . import api
-
-        return api.auth_headers(settings)
+        """Micro authenticates with ``x-api-key``."""
+        return {"x-api-key": settings["api_key"]}
 
     def error_message(self, status: int, body: Any) -> tuple[str, str | None]:
         from . import api

@@ -51,9 +51,8 @@ class QobraProvider(importbridge.Provider):
         return _normalize.SAMPLES
 
     def auth_headers(self, settings: Mapping[str, str]) -> dict[str, str]:
-        from . import api
-
-        return api.auth_headers(settings)
+        """Qobra authenticates with ``X-API-Key``."""
+        return {"X-API-Key": settings["api_key"]}
 
     def error_message(self, status: int, body: Any) -> tuple[str, str | None]:
         from . import api

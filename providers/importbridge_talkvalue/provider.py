@@ -51,9 +51,8 @@ class TalkValueProvider(importbridge.Provider):
         return _normalize.SAMPLES
 
     def auth_headers(self, settings: Mapping[str, str]) -> dict[str, str]:
-        from . import api
-
-        return api.auth_headers(settings)
+        """TalkValue authenticates with a bearer token."""
+        return {"Authorization": f"Bearer {settings['token']}"}
 
     def error_message(self, status: int, body: Any) -> tuple[str, str | None]:
         from . import api

@@ -23,7 +23,6 @@ from .errors import (
     ProviderError,
     SubmitOutcomeUnknown,
 )
-from .flows import OPERATIONS, has_flows
 from .plugins import get_provider
 from .provider import Capability, Provider
 from .settings import resolve
@@ -94,6 +93,8 @@ class ImportClient:
     def _call(self, operation: str, *args: Any) -> Any:
         """The provider's ``operation``: its flow carried out by the sync engine when it has one,
         else the older method that calls ``conn.transport`` itself."""
+        from .flows import OPERATIONS, has_flows  # here: connect() itself runs no flow
+
         provider, connection = self.provider, self.connection
         if not has_flows(provider, operation):
             return getattr(provider, operation)(connection, *args)
