@@ -39,7 +39,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .client import ImportClient, connect
     from .convert import from_dict, from_json, to_dict, to_json
-    from .hookspecs import hookimpl
+    from .markers import hookimpl
     from .model import ImportJob, JobError, RowResult, TableImport
     from .plugins import ProviderInfo, get_provider, normalize, providers, register
     from .polling import PollPolicy, PollStep
@@ -71,7 +71,7 @@ _LAZY: dict[str, str] = {
     "PayloadReader": "reading",
     "ProviderInfo": "plugins",
     "get_provider": "plugins",
-    "hookimpl": "hookspecs",
+    "hookimpl": "markers",
     "normalize": "plugins",
     "providers": "plugins",
     "register": "plugins",
