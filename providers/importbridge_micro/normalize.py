@@ -37,7 +37,6 @@ __all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "micro"
 
-
 _CREATED = RowOutcome.CREATED
 _UPDATED = RowOutcome.UPDATED
 _FAILED = RowOutcome.FAILED

@@ -42,7 +42,6 @@ __all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "qobra"
 
-
 #: a finished import's state before the counts settle it, by (some table failed, all failed)
 _FINISHED_BY_TABLES: Mapping[tuple[bool, bool], JobState] = MappingProxyType(
     {

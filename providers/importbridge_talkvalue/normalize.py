@@ -39,7 +39,6 @@ __all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "talkvalue"
 
-
 #: contract field -> the payload's names for it where there are several, REST name first
 #: (integration imports name three fields differently; the POST answer says ``importJobId``)
 _ALIASES: Mapping[str, tuple[str, str]] = MappingProxyType(
