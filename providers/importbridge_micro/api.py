@@ -22,11 +22,6 @@ OPTIONS = frozenset({"object_type", "idempotency_key", "request_id", *BODY_OPTIO
 MAX_KEY = 255
 
 
-def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
-    """Micro authenticates with ``x-api-key``."""
-    return {"x-api-key": settings["api_key"]}
-
-
 def error_message(status: int, body: Any) -> tuple[str, str | None]:
     """Micro errors are ``{"message": ...}`` (a ``code`` is taken too when one is sent)."""
     if isinstance(body, Mapping):

@@ -19,7 +19,6 @@ import functools
 from collections.abc import Callable, Mapping
 from itertools import compress, repeat
 from operator import is_not
-from types import MappingProxyType
 from typing import Any
 
 from importbridge import (
@@ -32,17 +31,11 @@ from importbridge import (
     settle_state,
 )
 
+from .words import STATUS_WORDS
+
 __all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "micro"
-
-STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
-    {
-        "processing": JobState.RUNNING,
-        "complete": JobState.COMPLETE,
-        "failed": JobState.FAILED,
-    }
-)
 
 _CREATED = RowOutcome.CREATED
 _UPDATED = RowOutcome.UPDATED

@@ -7,12 +7,30 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import importbridge
-from importbridge import Capability, ImportJob, JobState, Setting
+from importbridge import Capability, JobState, Setting
 
-from . import normalize as _normalize
+from .words import STATUS_WORDS
 
 if TYPE_CHECKING:
+    from importbridge import ImportJob
     from importbridge.flows import Flow, FlowContext
+
+    from . import normalize as _normalize
+else:
+
+    class _OnFirstUse:
+        """Stands in for the ``normalize`` module, which loads the whole model: the first
+        attribute read imports it and puts it in this stand-in's place, so ``connect()`` (which
+        needs this class, not the payload reader) skips it and later calls cost nothing extra."""
+
+        def __getattr__(self, name: str) -> Any:
+            global _normalize
+            from . import normalize
+
+            _normalize = normalize
+            return getattr(normalize, name)
+
+    _normalize = _OnFirstUse()
 
 
 class MicroProvider(importbridge.Provider):
@@ -30,7 +48,7 @@ class MicroProvider(importbridge.Provider):
     retention = timedelta(days=7)
     rate_limit = 10.0
     batch_size = 1000
-    status_words: ClassVar[Mapping[str, JobState]] = _normalize.STATUS_WORDS
+    status_words: ClassVar[Mapping[str, JobState]] = STATUS_WORDS
 
     def normalize(self, payload: Any) -> ImportJob:
         return _normalize.normalize(payload)
@@ -39,9 +57,8 @@ class MicroProvider(importbridge.Provider):
         return _normalize.SAMPLES
 
     def auth_headers(self, settings: Mapping[str, str]) -> dict[str, str]:
-        from . import api
-
-        return api.auth_headers(settings)
+        """Micro authenticates with ``x-api-key``."""
+        return {"x-api-key": settings["api_key"]}
 
     def error_message(self, status: int, body: Any) -> tuple[str, str | None]:
         from . import api

@@ -29,11 +29,6 @@ OPTIONS = frozenset({"table", "replace_all", "debounce", "request_id"})
 MESSAGE_KEYS = ("message", "detail", "error", "description", "title")
 
 
-def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
-    """Qobra authenticates with ``X-API-Key``."""
-    return {"X-API-Key": settings["api_key"]}
-
-
 def error_message(status: int, body: Any) -> tuple[str, str | None]:
     """The first readable explanation in an (undocumented) error body."""
     if isinstance(body, Mapping):

@@ -36,17 +36,11 @@ from importbridge import (
     settle_state,
 )
 
+from .words import STATUS_WORDS
+
 __all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "qobra"
-
-STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
-    {
-        "scheduled": JobState.PENDING,
-        "started": JobState.RUNNING,
-        "finished": JobState.COMPLETE,
-    }
-)
 
 #: a finished import's state before the counts settle it, by (some table failed, all failed)
 _FINISHED_BY_TABLES: Mapping[tuple[bool, bool], JobState] = MappingProxyType(

@@ -61,11 +61,6 @@ STREAM_ERRORS = (TransportError, csv.Error, UnicodeDecodeError)
 OPTIONS = frozenset({"mode", "source_id", "column_mappings", "file_name", "request_id"})
 
 
-def auth_headers(settings: Mapping[str, str]) -> dict[str, str]:
-    """TalkValue authenticates with a bearer token."""
-    return {"Authorization": f"Bearer {settings['token']}"}
-
-
 def error_message(status: int, body: Any) -> tuple[str, str | None]:
     """RFC 7807 problem details: ``detail`` (else ``title``) and ``errorCode`` (else ``messageKey``)."""
     if isinstance(body, Mapping):

@@ -33,19 +33,11 @@ from importbridge import (
     settle_state,
 )
 
+from .words import STATUS_WORDS
+
 __all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "talkvalue"
-
-STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
-    {
-        "PENDING": JobState.PENDING,
-        "RUNNING": JobState.RUNNING,
-        "COMPLETED": JobState.COMPLETE,
-        "PARTIAL_SUCCESS": JobState.PARTIAL,
-        "FAILED": JobState.FAILED,
-    }
-)
 
 #: contract field -> the payload's names for it where there are several, REST name first
 #: (integration imports name three fields differently; the POST answer says ``importJobId``)

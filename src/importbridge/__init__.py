@@ -39,13 +39,14 @@ from .errors import (
 if TYPE_CHECKING:
     from .client import ImportClient, connect
     from .convert import from_dict, from_json, to_dict, to_json
-    from .hookspecs import hookimpl
-    from .model import ImportJob, JobError, JobState, RowOutcome, RowResult, TableImport, settle_state
+    from .markers import hookimpl
+    from .model import ImportJob, JobError, RowResult, TableImport
     from .plugins import ProviderInfo, get_provider, normalize, providers, register
     from .polling import PollPolicy, PollStep
     from .provider import Capability, Provider, Setting
     from .reading import PayloadReader
     from .resuming import resume, wait_all
+    from .states import JobState, RowOutcome, settle_state
     from .transport import Connection, RetryPolicy, Transport
 
 __version__ = "0.1.0"
@@ -54,11 +55,11 @@ _LAZY: dict[str, str] = {
     # the model and its JSON shape
     "ImportJob": "model",
     "JobError": "model",
-    "JobState": "model",
-    "RowOutcome": "model",
+    "JobState": "states",
+    "RowOutcome": "states",
     "RowResult": "model",
     "TableImport": "model",
-    "settle_state": "model",
+    "settle_state": "states",
     "from_dict": "convert",
     "from_json": "convert",
     "to_dict": "convert",
@@ -70,7 +71,7 @@ _LAZY: dict[str, str] = {
     "PayloadReader": "reading",
     "ProviderInfo": "plugins",
     "get_provider": "plugins",
-    "hookimpl": "hookspecs",
+    "hookimpl": "markers",
     "normalize": "plugins",
     "providers": "plugins",
     "register": "plugins",

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import itertools
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .convert import parse_datetime, to_dict
 from .errors import (
     CheckpointError,
     ConfigurationError,
@@ -25,17 +23,15 @@ from .errors import (
     ProviderError,
     SubmitOutcomeUnknown,
 )
-from .flows import OPERATIONS, has_flows
-from .model import ImportJob
 from .plugins import get_provider
 from .provider import Capability, Provider
 from .settings import resolve
-from .tokens import TokenKey, resolve_key
+from .tokenkey import TokenKey, resolve_key
 from .transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Connection, RetryPolicy, Transport
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
-    from .model import RowResult
+    from .model import ImportJob, RowResult
     from .polling import PollPolicy, PollStep
 
 __all__ = ["ImportClient", "connect"]
@@ -97,6 +93,8 @@ class ImportClient:
     def _call(self, operation: str, *args: Any) -> Any:
         """The provider's ``operation``: its flow carried out by the sync engine when it has one,
         else the older method that calls ``conn.transport`` itself."""
+        from .flows import OPERATIONS, has_flows  # here: connect() itself runs no flow
+
         provider, connection = self.provider, self.connection
         if not has_flows(provider, operation):
             return getattr(provider, operation)(connection, *args)
@@ -137,6 +135,8 @@ class ImportClient:
         self, error: JobNotFound, created: datetime | str | None, expires: datetime | str | None
     ) -> JobNotFound:
         """``error`` as ``JobExpired`` when the job is known to be past the provider's retention."""
+        from .convert import parse_datetime
+
         now = datetime.now(timezone.utc)
         try:
             created_at = parse_datetime(created) if isinstance(created, str) else created
@@ -197,7 +197,11 @@ class ImportClient:
             raise ConfigurationError(f"run_id must be a non-empty string, got {run_id!r}")
         if restart and checkpoint is None:
             raise ConfigurationError("restart=True starts a checkpoint over; pass checkpoint= too")
+        import uuid
+
         from . import checkpoint as journaling
+        from .convert import to_dict
+        from .model import ImportJob
 
         options_digest = journaling.digest(options)
         key = run_id if run_id is not None or checkpoint is None else str(Path(checkpoint).resolve())
@@ -273,6 +277,8 @@ class ImportClient:
             try:
                 return self._call("submit", chunk, batch_options)  # type: ignore[no-any-return]
             except SubmitOutcomeUnknown:
+                from .model import ImportJob
+
                 found = self._find(request_id)
                 if isinstance(found, ImportJob):
                     return found  # it landed: the answer alone was lost

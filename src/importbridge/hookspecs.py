@@ -1,8 +1,9 @@
 """The hooks a plugin may implement. Names carry the ``importbridge_`` prefix.
 
 A plugin is any module (or object) registered under the ``importbridge`` entry-point group
-that implements some of these with ``@importbridge.hookimpl``. Each hook is handed a
-``register`` callback, so one plugin can contribute any number of things.
+that implements some of these with ``@importbridge.hookimpl`` (``importbridge.markers``: the
+mark pluggy's own ``HookimplMarker`` makes, made without importing pluggy). Each hook is handed
+a ``register`` callback, so one plugin can contribute any number of things.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from .markers import PROJECT, hookimpl
+
 if TYPE_CHECKING:
     from .provider import Provider
 
-__all__ = ["hookimpl", "hookspec"]
-
-PROJECT = "importbridge"
+__all__ = ["PROJECT", "hookimpl", "hookspec"]
 
 hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec

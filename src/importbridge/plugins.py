@@ -15,7 +15,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -60,8 +60,7 @@ class ProviderInfo:
         return self.error is None
 
 
-@attrs.define
-class _Origin:
+class _Origin(NamedTuple):  # a tuple, not an attrs class: one less class to build at startup
     plugin: str
     distribution: str
     version: str | None

@@ -27,7 +27,6 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -36,10 +35,11 @@ from urllib.parse import urlsplit
 import attrs
 
 from . import jsontext
-from .errors import ConfigurationError, TokenError
-from .model import JobState
+from .errors import TokenError
 from .provider import NAME_PATTERN
 from .schedule import MOVES_KEPT, Memory, Move
+from .states import JobState
+from .tokenkey import KEY_VARIABLE, TokenKey, resolve_key
 
 if TYPE_CHECKING:
     from .provider import Provider
@@ -70,10 +70,6 @@ PREFIX = "ib"
 UNSIGNED = 1
 SIGNED = 2
 VERSION = UNSIGNED  # the version of unsigned tokens (what a reader without a key expects)
-#: the environment variable holding the key that signs and checks tokens
-KEY_VARIABLE = "IMPORTBRIDGE_TOKEN_KEY"
-#: shortest key accepted: an HMAC key shorter than this is guessable
-MIN_KEY_BYTES = 16
 #: longest token read; real ones are a few hundred characters. Checked before anything is decoded.
 MAX_LENGTH = 4096
 #: context the core adds to every token: dates that turn a 404 past retention into JobExpired
@@ -89,53 +85,6 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 #: schedule's arithmetic finite whatever a forged token says
 LATEST = 1e11
 _MAX_ATTEMPTS = 10**9
-
-
-class TokenKey:
-    """The HMAC-SHA256 key that signs resume tokens. Its repr never shows it."""
-
-    __slots__ = ("_secret",)
-
-    def __init__(self, secret: str | bytes) -> None:
-        raw = secret.encode("utf-8", "surrogateescape") if isinstance(secret, str) else bytes(secret)
-        if len(raw) < MIN_KEY_BYTES:
-            raise ConfigurationError(
-                f"the resume token key ({KEY_VARIABLE} or token_key=) is {len(raw)} bytes long; use at "
-                f"least {MIN_KEY_BYTES} random bytes, e.g. python -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))'"
-            )
-        self._secret = raw
-
-    def __repr__(self) -> str:
-        return "TokenKey(***)"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> Any:
-        raise TypeError("a TokenKey is not pickled (it would carry the key); pass the key itself")
-
-    def sign(self, message: str) -> str:
-        """The base64url (unpadded) HMAC-SHA256 of ``message``."""
-        digest = hmac.new(self._secret, message.encode("ascii"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-    def verify(self, message: str, signature: str) -> bool:
-        """Whether ``signature`` is this key's signature of ``message`` (in constant time)."""
-        return hmac.compare_digest(self.sign(message), signature)
-
-
-def resolve_key(
-    given: TokenKey | str | bytes | None = None, environ: Mapping[str, str] | None = None
-) -> TokenKey | None:
-    """The token key: ``given``, else ``IMPORTBRIDGE_TOKEN_KEY`` (blank counts as unset), else None."""
-    if isinstance(given, TokenKey):
-        return given
-    if given is None:
-        value = (os.environ if environ is None else environ).get(KEY_VARIABLE)
-        return TokenKey(value) if value else None
-    if not isinstance(given, (str, bytes)):
-        raise ConfigurationError(f"token_key must be a string or bytes, got {type(given).__name__}")
-    return TokenKey(given)
 
 
 @attrs.frozen(kw_only=True)

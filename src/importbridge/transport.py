@@ -38,10 +38,9 @@ import attrs
 import requests
 import requests.utils
 
-from . import budget, jsontext, syncengine
+from . import budget, jsontext
 from .bodies import AnswerTooLarge, read_capped
 from .errors import ConfigurationError
-from .flows import FlowContext
 from .httprules import (
     CREDENTIALS_SOURCE,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -64,7 +63,7 @@ from .settings import Settings
 from .wire import DeadlineAdapter, exchange
 
 if TYPE_CHECKING:
-    from .flows import Flow
+    from .flows import Flow, FlowContext
     from .provider import Provider
 
 T = TypeVar("T")
@@ -349,14 +348,20 @@ class Connection:
     @property
     def context(self) -> FlowContext:
         """What a flow may know of this connection: the provider's name and its settings."""
+        from .flows import FlowContext  # here and below: connect() itself runs no flow
+
         return FlowContext(provider=self.provider.name, settings=self.settings)
 
     def run(self, flow: Flow[T]) -> T:
         """Carry ``flow`` out and return its result."""
+        from . import syncengine
+
         return syncengine.run(self.transport, flow)
 
     def stream(self, flow: Flow[Any]) -> Iterator[Any]:
         """The items ``flow`` emits, as they come."""
+        from . import syncengine
+
         return syncengine.stream(self.transport, flow)
 
 

@@ -26,13 +26,18 @@ CORE = Path(__file__).resolve().parents[2] / "src" / "importbridge"
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("cli and integrations", frozenset({"__main__", "cli", "integrations", "testing", "sandbox", "demo"})),
     ("clients", frozenset({"client", "aio", "resuming", "checkpoint"})),
-    ("waiting", frozenset({"polling", "waitall", "aiowaiting", "fleet", "schedule", "tokens", "ratelimit"})),
+    (
+        "waiting",
+        frozenset(
+            {"polling", "waitall", "aiowaiting", "fleet", "schedule", "tokens", "tokenkey", "ratelimit"}
+        ),
+    ),
     ("engines", frozenset({"transport", "syncengine", "aioengine", "httprules", "wire", "bodies", "budget"})),
     (
         "flows, provider, plugins",
-        frozenset({"flows", "provider", "plugins", "hookspecs", "settings", "reading"}),
+        frozenset({"flows", "provider", "plugins", "hookspecs", "markers", "settings", "reading"}),
     ),
-    ("model", frozenset({"model", "convert", "errors", "jsontext", "_fastinit", "_deferred"})),
+    ("model", frozenset({"model", "states", "convert", "errors", "jsontext", "_fastinit", "_deferred"})),
 )
 LEVEL = {unit: level for level, (_, units) in enumerate(LAYERS) for unit in units}
 
