@@ -1,7 +1,8 @@
 """How fast, and how big, is ``importbridge.normalize`` against ``json.loads`` and Micro's SDK?
 
 Run: ``python benchmarks/normalize.py`` (``--quick`` for fewer repeats, ``--sizes 1000,10000``
-to choose the row counts; the default sweeps 1k / 10k / 100k / 1M rows).
+to choose the row counts; the default sweeps 1k / 10k / 100k / 1M rows; ``--only status`` or
+``--only rows`` runs table 1 alone, or tables 2 and 3 alone).
 
 Honest by construction: the garbage collector stays on (``timeit`` would turn it off), every
 call gets bytes it has not seen (distinct timestamps, so no date cache hits; distinct error
@@ -375,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--sizes", default="1000,10000,100000,1000000", help="row counts, comma-separated")
+    parser.add_argument(
+        "--only", choices=("status", "rows"), help="status: table 1 alone; rows: tables 2 and 3 alone"
+    )
     args = parser.parse_args(argv)
     repeats = 5 if args.quick else 15
     sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
@@ -384,8 +388,10 @@ def main(argv: list[str] | None = None) -> int:
         f" median of {repeats} repeats"
     )
     verdicts = Verdicts()
-    status_table(repeats, verdicts)
-    rows_table(sizes, repeats, verdicts)
+    if args.only != "rows":
+        status_table(repeats, verdicts)
+    if args.only != "status":
+        rows_table(sizes, repeats, verdicts)
     print("\n".join(verdicts.lines))
     total = len(verdicts.lines)
     print(
