@@ -88,7 +88,7 @@ def normalize(payload: Any) -> ImportJob:
         failed=failed,
         job_error=reported is JobState.FAILED or error is not None,
     )
-    return ImportJob(
+    return ImportJob.of(
         provider=PROVIDER,
         id=r.string("job_id"),
         state=state,

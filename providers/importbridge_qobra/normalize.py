@@ -91,7 +91,7 @@ def normalize(payload: Any) -> ImportJob:
         reported = _FINISHED_BY_TABLES[has_error, bool(tables) and not clean]
         if known == clean:  # every landed count is known: the counts decide
             reported = settle_state(reported, succeeded=landed, failed=rejected, job_error=has_error)
-    return ImportJob(
+    return ImportJob.of(
         provider=PROVIDER,
         id=r.identifier("id", required=True),
         state=reported,

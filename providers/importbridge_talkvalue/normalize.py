@@ -92,7 +92,7 @@ def normalize(payload: Any) -> ImportJob:
         functools.partial(_failed_rows, r, entries) if _plain(entries) else _failed_rows(r, entries)
     )
     r.at_most("failedRows", len(entries), "failedCount", failed, what="failedRows entries")
-    return ImportJob(
+    return ImportJob.of(
         provider=PROVIDER,
         id=r.identifier(name["id"]),
         state=state,
