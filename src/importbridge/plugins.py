@@ -233,11 +233,15 @@ class Registry:
         and imports no other plugin. Anything else (another name, a listing, an in-process
         registration) runs the full discovery, with its conflict checks.
         """
-        if not self._loaded:
+        if self._loaded:
+            entry = self._providers.get(name)
+            if entry is not None:
+                return entry[0]
+        else:
             found = self._light.get(name) or self._load_own(name)
             if found is not None:
                 return found
-        self._ensure_loaded()
+            self._ensure_loaded()
         try:
             return self._providers[name][0]
         except KeyError:
@@ -385,12 +389,17 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     a caller's objects may hold what JSON text cannot (NaN, deep nesting), and the model's
     refusal of them must come from ``normalize``, not from a later ``job.rows``.
     """
-    adapter = get_provider(provider)
-    if isinstance(payload, (str, bytes, bytearray, memoryview)):
+    # (one call deep where it can: a status payload's whole normalize costs a few microseconds)
+    adapter = _registry.get(provider) if type(provider) is str else get_provider(provider)
+    if isinstance(payload, _TEXT):
         if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
             with paused_gc():
                 return adapter.normalize(_decoded(adapter.name, payload))
-        return adapter.normalize(_decoded(adapter.name, payload))
+        try:
+            decoded = loads(payload)
+        except JSONTextError as exc:
+            raise _not_json(adapter.name, exc) from None
+        return adapter.normalize(decoded)
     job = adapter.normalize(payload)
     job.rows  # noqa: B018 (built now, see above)
     return job
@@ -403,8 +412,15 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
 BULK_TEXT = 64 * 1024
 
 
+_TEXT = (str, bytes, bytearray, memoryview)
+
+
 def _decoded(name: str, text: str | bytes | bytearray | memoryview) -> object:
     try:
         return loads(text)
     except JSONTextError as exc:
-        raise PayloadError(name, "", str(exc)) from None
+        raise _not_json(name, exc) from None
+
+
+def _not_json(name: str, exc: JSONTextError) -> PayloadError:
+    return PayloadError(name, "", str(exc))
