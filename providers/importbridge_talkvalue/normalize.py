@@ -89,7 +89,11 @@ def normalize(payload: Any) -> ImportJob:
     # every entry checked: the rows are built when someone reads them; an unusual entry:
     # built (and explained) row by row now
     rows: tuple[RowResult, ...] | Callable[[], tuple[RowResult, ...]] = (
-        functools.partial(_failed_rows, r, entries) if _plain(entries) else _failed_rows(r, entries)
+        ()
+        if not entries
+        else functools.partial(_failed_rows, r, entries)
+        if _plain(entries)
+        else _failed_rows(r, entries)
     )
     r.at_most("failedRows", len(entries), "failedCount", failed, what="failedRows entries")
     return ImportJob.of(
@@ -125,13 +129,19 @@ def _record(r: PayloadReader) -> PayloadReader:
     return r
 
 
-def _names(r: PayloadReader) -> dict[str, str]:
+def _names(r: PayloadReader) -> Mapping[str, str]:
     """Which payload name carries each aliased field here (the REST one unless only the other is)."""
+    if r.data.keys().isdisjoint(_OTHER_NAMES):  # the usual REST body: no other name at all
+        return _REST_NAMES
     get = r.data.get
     names = {}
     for field, (rest, other) in _ALIASES.items():
         names[field] = rest if get(rest) is not None or get(other) is None else other
     return names
+
+
+_REST_NAMES: Mapping[str, str] = MappingProxyType({field: rest for field, (rest, _) in _ALIASES.items()})
+_OTHER_NAMES = frozenset(other for _, other in _ALIASES.values())
 
 
 def _progress(processed: int | None, total: int | None, state: JobState) -> float | None:

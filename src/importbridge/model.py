@@ -323,6 +323,10 @@ class TableImport:
     records: int | None = attrs.field(default=None, validator=_count)
     error: JobError | None = attrs.field(default=None, validator=_optional_error)
 
+    #: ``TableImport.of(key=..., state=..., ...)``: the constructor (same keywords, checks and
+    #: errors) as a plain function, without the type call (see ``ImportJob.of``).
+    of: ClassVar[Callable[..., TableImport]]
+
 
 def _row_tuple(
     rows: Iterable[RowResult] | Callable[[], Iterable[RowResult]],
@@ -546,8 +550,10 @@ _NAMES = {
     "_JobState": JobState,
     "_RowOutcome": RowOutcome,
 }
-for _model in (JobError, TableImport):
-    install_fast_init(_model, passes=_PASSES, unchanged=_UNCHANGED, names=_NAMES)
+install_fast_init(JobError, passes=_PASSES, unchanged=_UNCHANGED, names=_NAMES)
+TableImport.of = staticmethod(
+    install_fast_init(TableImport, passes=_PASSES, unchanged=_UNCHANGED, names=_NAMES, keyword_only=True)
+)
 ImportJob.of = staticmethod(
     install_fast_init(
         ImportJob,

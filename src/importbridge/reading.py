@@ -68,18 +68,6 @@ _DICT_ONLY = frozenset({dict})
 _UTC = timezone.utc
 
 
-def _parse_datetime(value: str) -> datetime:
-    """``parse_datetime``, with the common case first: an ISO-8601 text in UTC (``...Z``)
-    that ``datetime.fromisoformat`` reads as is (no cache: polls bring new timestamps)."""
-    try:
-        parsed = _fromisoformat(value)
-    except ValueError:
-        return parse_datetime(value)
-    if parsed.tzinfo is _UTC:
-        return parsed
-    return parse_datetime(value)
-
-
 _fromisoformat = datetime.fromisoformat
 
 
@@ -227,8 +215,17 @@ class PayloadReader:
         value: Any = self.data.get(key)
         kind = type(value)
         if kind is str and (unit is None or _NUMBER.fullmatch(value.strip()) is None):
+            # the common case first, inline: an ISO-8601 text in UTC (``...Z``) that
+            # ``fromisoformat`` (C) reads as is; anything else goes to ``parse_datetime``
+            # (no cache: every poll brings new timestamps)
             try:
-                return _parse_datetime(value)
+                parsed: datetime | None = _fromisoformat(value)
+            except (ValueError, OverflowError):
+                parsed = None
+            if parsed is not None and parsed.tzinfo is _UTC:
+                return parsed
+            try:
+                return parse_datetime(value)
             except (ValueError, OverflowError):
                 raise self.error(key, f"date-time {_clip(value)} does not parse as ISO-8601") from None
         if value is None:

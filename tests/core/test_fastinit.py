@@ -92,22 +92,22 @@ def test_valid_jobs_rebuild_identically(job: ImportJob) -> None:
     )
 
 
-@given(st.data())
-def test_import_job_of_is_the_constructor(data: Any) -> None:
+@given(st.sampled_from([TableImport, ImportJob]), st.data())
+def test_of_is_the_constructor(cls: Any, data: Any) -> None:
     kwargs = {
         field.name: data.draw(ODD, label=field.name)
-        for field in attrs.fields(ImportJob)
+        for field in attrs.fields(cls)
         if data.draw(st.booleans(), label=f"pass {field.name}")
     }
 
     def outcome(make: Any) -> Any:
         try:
-            job = make(**kwargs)
+            built = make(**kwargs)
         except Exception as exc:  # same type, same message as the constructor (by its name)
-            return (type(exc), str(exc).replace("ImportJob.of()", "ImportJob.__init__()"))
-        return (type(job), repr(job), job.raw)
+            return (type(exc), str(exc).replace(f"{cls.__name__}.of()", f"{cls.__name__}.__init__()"))
+        return (type(built), repr(built), getattr(built, "raw", None))
 
-    assert outcome(ImportJob.of) == outcome(ImportJob)
+    assert outcome(cls.of) == outcome(cls)
 
 
 @given(ibst.import_jobs())
@@ -123,7 +123,7 @@ def test_built_instances_are_of_the_model_and_frozen(cls: type) -> None:
     instance = {
         JobError: lambda: JobError(code="c"),
         RowResult: lambda: RowResult.of(1, RowOutcome.CREATED),
-        TableImport: lambda: TableImport(key="k", state=JobState.RUNNING, provider_state="r"),
+        TableImport: lambda: TableImport.of(key="k", state=JobState.RUNNING, provider_state="r"),
         ImportJob: lambda: ImportJob.of(provider="p", state=JobState.RUNNING, provider_state="r"),
     }[cls]()
     assert type(instance) is cls
