@@ -80,19 +80,25 @@ def install_fast_init(
             namespace[f"_d{index}"] = field.default
             params.append(f"{name}=_d{index}")
             positional.append(f"{name}=_d{index}")
-        if field.converter is not None:
-            namespace[f"_c{index}"] = field.converter
-            shortcut = unchanged.get(field.converter)
-            call = f"{name} = _c{index}({name})"
-            convert.append(
-                f"    if not ({shortcut.format(v=name)}):\n        {call}" if shortcut else f"    {call}"
-            )
+        test = None
         if field.validator is not None:
             namespace[f"_v{index}"] = field.validator
             namespace[f"_a{index}"] = field
             call = f"_v{index}(self, _a{index}, {name})"
             test = _passes_expression(field.validator, name, index, passes, namespace)
             validate.append(f"        if not ({test}):\n            {call}" if test else f"        {call}")
+        if field.converter is not None:
+            namespace[f"_c{index}"] = field.converter
+            shortcut = unchanged.get(field.converter)
+            call = f"{name} = _c{index}({name})"
+            if shortcut is None:
+                convert.append(f"    {call}")
+            elif shortcut.format(v=name) == test:  # a value left as it is passes: test it once
+                convert.append(f"    if not ({test}):\n        {call}\n        _converted = True")
+                test = ""
+            else:
+                convert.append(f"    if not ({shortcut.format(v=name)}):\n        {call}")
+        if field.validator is not None:
             tests.append(test)
         slot = getattr(cls, name)
         if type(slot) is not MemberDescriptorType:
@@ -103,7 +109,14 @@ def install_fast_init(
         open_store.append(f"    self.{name} = {name}")
     # honour attrs.validators.set_disabled() through its public getter, asked only when an inline
     # test fails: a value that passes its test passes its validator, so skipping is the same
-    passing = " and ".join(f"({test})" for test in tests) if all(tests) else ""
+    # (a test its converter's shortcut already made, "" here, is left out: ``_converted`` is
+    # true when such a test failed)
+    passing = ""
+    if None not in tests:
+        made = ["not _converted"] if "" in tests else []
+        passing = " and ".join([*made, *(f"({test})" for test in tests if test)])
+    if "" in tests:
+        convert.insert(0, "    _converted = False")
     check = f"    if not ({passing}) and not _disabled():" if passing else "    if not _disabled():"
     # attrs' order: store every (converted) field, then validate (a validator may read the
     # instance), then the post-init hook
