@@ -44,6 +44,7 @@ STATUS_WORDS: Mapping[str, JobState] = MappingProxyType(
     }
 )
 
+_FAILED_STATE = JobState.FAILED  # (a module constant: reading an Enum member off its class costs)
 _CREATED = RowOutcome.CREATED
 _UPDATED = RowOutcome.UPDATED
 _FAILED = RowOutcome.FAILED
@@ -86,7 +87,7 @@ def normalize(payload: Any) -> ImportJob:
         reported,
         succeeded=succeeded,
         failed=failed,
-        job_error=reported is JobState.FAILED or error is not None,
+        job_error=reported is _FAILED_STATE or error is not None,
     )
     return ImportJob.of(
         provider=PROVIDER,

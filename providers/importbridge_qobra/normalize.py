@@ -55,6 +55,7 @@ _FINISHED_BY_TABLES: Mapping[tuple[bool, bool], JobState] = MappingProxyType(
     }
 )
 
+_FINISHED = JobState.COMPLETE  # (a module constant: reading an Enum member off its class costs)
 _FAILED = RowOutcome.FAILED
 
 
@@ -86,7 +87,7 @@ def normalize(payload: Any) -> ImportJob:
     has_error = bool(failing) if flag is None else flag or bool(failing)
     # a sum that leaves out a clean table is a floor: 0 would claim that nothing landed
     succeeded = landed if known and (landed or known == clean) else None
-    if reported is JobState.COMPLETE:
+    if reported is _FINISHED:
         reported = _FINISHED_BY_TABLES[has_error, bool(tables) and not clean]
         if known == clean:  # every landed count is known: the counts decide
             reported = settle_state(reported, succeeded=landed, failed=rejected, job_error=has_error)
@@ -160,7 +161,7 @@ def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
         build = functools.partial(_failed_lines, problem, details, error.code, key or None)
         # every entry checked: built when read; an unusual one: built (and explained) now
         lines = (len(details), build if _plain(details) else build())
-    if reported is JobState.COMPLETE:
+    if reported is _FINISHED:
         reported = settle_state(
             reported,
             succeeded=records,

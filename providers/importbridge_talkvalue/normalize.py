@@ -58,6 +58,7 @@ _ALIASES: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
+_FAILED_STATE = JobState.FAILED  # (a module constant: reading an Enum member off its class costs)
 _FAILED = RowOutcome.FAILED
 _LANDED_WORDS = "new + updated + duplicated + skip + failed counts"
 
@@ -84,7 +85,7 @@ def normalize(payload: Any) -> ImportJob:
     if succeeded is not None and failed is not None:
         r.at_most("failedCount", succeeded + failed, name["total"], total, what=_LANDED_WORDS)
         r.at_most("failedCount", succeeded + failed, name["processed"], processed, what=_LANDED_WORDS)
-    state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is JobState.FAILED)
+    state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is _FAILED_STATE)
     entries = r.objects("failedRows")
     # every entry checked: the rows are built when someone reads them; an unusual entry:
     # built (and explained) row by row now
