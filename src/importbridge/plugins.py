@@ -389,17 +389,13 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     a caller's objects may hold what JSON text cannot (NaN, deep nesting), and the model's
     refusal of them must come from ``normalize``, not from a later ``job.rows``.
     """
-    # (one call deep where it can: a status payload's whole normalize costs a few microseconds)
+    # (the registry at once for a name: a status payload's whole normalize costs microseconds)
     adapter = _registry.get(provider) if type(provider) is str else get_provider(provider)
     if isinstance(payload, _TEXT):
         if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
             with paused_gc():
                 return adapter.normalize(_decoded(adapter.name, payload))
-        try:
-            decoded = loads(payload)
-        except JSONTextError as exc:
-            raise _not_json(adapter.name, exc) from None
-        return adapter.normalize(decoded)
+        return adapter.normalize(_decoded(adapter.name, payload))
     job = adapter.normalize(payload)
     job.rows  # noqa: B018 (built now, see above)
     return job
@@ -419,8 +415,4 @@ def _decoded(name: str, text: str | bytes | bytearray | memoryview) -> object:
     try:
         return loads(text)
     except JSONTextError as exc:
-        raise _not_json(name, exc) from None
-
-
-def _not_json(name: str, exc: JSONTextError) -> PayloadError:
-    return PayloadError(name, "", str(exc))
+        raise PayloadError(name, "", str(exc)) from None
