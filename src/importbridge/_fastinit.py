@@ -14,7 +14,7 @@ converter, so errors and edge cases stay attrs' own.
 The open twin is a subclass with the same slots (``__slots__ = ()``) and plain ``object``
 attribute setting. Stored into as the twin, ``self.field = value`` is the interpreter's
 specialised slot store (a few nanoseconds), where a frozen class needs a descriptor call per
-field (tens; 25 fields of ``ImportJob`` cost more than decoding its payload). The instance is
+field (tens: for the 25 of ``ImportJob``, half as much as decoding its payload). The instance is
 turned into the class itself (``__class__`` assignment, which CPython allows between classes of
 one layout) before any validator, converter or caller sees it. An instance of a subclass of the
 model goes through the slot descriptors as before.
