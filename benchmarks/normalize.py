@@ -1,7 +1,8 @@
 """How fast, and how big, is ``importbridge.normalize`` against ``json.loads`` and Micro's SDK?
 
 Run: ``python benchmarks/normalize.py`` (``--quick`` for fewer repeats, ``--sizes 1000,10000``
-to choose the row counts; the default sweeps 1k / 10k / 100k / 1M rows).
+to choose the row counts; the default sweeps 1k / 10k / 100k / 1M rows; ``--only status`` or
+``--only rows`` runs table 1 alone, or tables 2 and 3 alone).
 
 Honest by construction: the garbage collector stays on (``timeit`` would turn it off), every
 call gets bytes it has not seen (distinct timestamps, so no date cache hits; distinct error
@@ -408,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         default="cpu",
         help="cpu: this process's CPU time, user and system (the default); wall: elapsed time",
     )
+    parser.add_argument(
+        "--only", choices=("status", "rows"), help="status: table 1 alone; rows: tables 2 and 3 alone"
+    )
     args = parser.parse_args(argv)
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -419,8 +423,10 @@ def main(argv: list[str] | None = None) -> int:
         f" median of {repeats} repeats"
     )
     verdicts = Verdicts()
-    status_table(repeats, verdicts)
-    rows_table(sizes, repeats, verdicts)
+    if args.only != "rows":
+        status_table(repeats, verdicts)
+    if args.only != "status":
+        rows_table(sizes, repeats, verdicts)
     print("\n".join(verdicts.lines))
     total = len(verdicts.lines)
     print(

@@ -37,6 +37,7 @@ __all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "micro"
 
+_FAILED_STATE = JobState.FAILED  # (a module constant: reading an Enum member off its class costs)
 _CREATED = RowOutcome.CREATED
 _UPDATED = RowOutcome.UPDATED
 _FAILED = RowOutcome.FAILED
@@ -79,9 +80,9 @@ def normalize(payload: Any) -> ImportJob:
         reported,
         succeeded=succeeded,
         failed=failed,
-        job_error=reported is JobState.FAILED or error is not None,
+        job_error=reported is _FAILED_STATE or error is not None,
     )
-    return ImportJob(
+    return ImportJob.of(
         provider=PROVIDER,
         id=r.string("job_id"),
         state=state,

@@ -23,8 +23,6 @@ from itertools import repeat
 from types import MappingProxyType
 from typing import Any
 
-import attrs
-
 from importbridge import (
     ImportJob,
     JobError,
@@ -51,6 +49,7 @@ _FINISHED_BY_TABLES: Mapping[tuple[bool, bool], JobState] = MappingProxyType(
     }
 )
 
+_FINISHED = JobState.COMPLETE  # (a module constant: reading an Enum member off its class costs)
 _FAILED = RowOutcome.FAILED
 
 
@@ -65,27 +64,28 @@ def normalize(payload: Any) -> ImportJob:
     for table in r.items("data_tables_details", required=True):
         parsed, lines, listed = _table(table)
         tables.append(parsed)
-        if lines.count:
-            parts.append(lines)
         if parsed.error is None:
             clean += 1
             if parsed.records is not None:
                 known += 1
                 landed += parsed.records
-        elif not listed:
+            continue
+        if lines[0]:
+            parts.append(lines)
+        if not listed:
             rejected = None  # a failing table that does not list its lines: count unknown
         elif rejected is not None:
-            rejected += lines.count
+            rejected += lines[0]
     failing = len(tables) - clean
     flag = r.boolean("error")
     has_error = bool(failing) if flag is None else flag or bool(failing)
     # a sum that leaves out a clean table is a floor: 0 would claim that nothing landed
     succeeded = landed if known and (landed or known == clean) else None
-    if reported is JobState.COMPLETE:
+    if reported is _FINISHED:
         reported = _FINISHED_BY_TABLES[has_error, bool(tables) and not clean]
         if known == clean:  # every landed count is known: the counts decide
             reported = settle_state(reported, succeeded=landed, failed=rejected, job_error=has_error)
-    return ImportJob(
+    return ImportJob.of(
         provider=PROVIDER,
         id=r.identifier("id", required=True),
         state=reported,
@@ -97,7 +97,7 @@ def normalize(payload: Any) -> ImportJob:
         started_at=r.datetime("launched_at"),
         finished_at=r.datetime("finished_at"),
         error=_job_error(tables) if has_error else None,
-        rows=_rows(parts),
+        rows=_rows(parts) if parts else (),
         rows_complete=reported.is_terminal and not has_error,
         tables=tuple(tables),
         raw=payload,
@@ -119,26 +119,23 @@ def _job_error(tables: list[TableImport]) -> JobError:
     return next((table.error for table in tables if table.error is not None), JobError())
 
 
-@attrs.frozen
-class _Lines:
-    """A failing table's listed lines: how many, and their rows (or how to build them)."""
-
-    count: int
-    rows: tuple[RowResult, ...] | Callable[[], tuple[RowResult, ...]] = ()
+#: a failing table's listed lines: how many, and their rows (or how to build them)
+_Lines = tuple[int, "tuple[RowResult, ...] | Callable[[], tuple[RowResult, ...]]"]
+_NO_LINES: _Lines = (0, ())
 
 
 def _rows(parts: list[_Lines]) -> tuple[RowResult, ...] | Callable[[], tuple[RowResult, ...]]:
     """Every table's rows in order: built now when all are, else a builder of them all."""
-    if any(callable(part.rows) for part in parts):
+    if any(callable(rows) for _, rows in parts):
         return functools.partial(_built, parts)
     return _built(parts)
 
 
 def _built(parts: list[_Lines]) -> tuple[RowResult, ...]:
-    rows: list[RowResult] = []
-    for part in parts:
-        rows.extend(part.rows() if callable(part.rows) else part.rows)
-    return tuple(rows)
+    built: list[RowResult] = []
+    for _, rows in parts:
+        built.extend(rows() if callable(rows) else rows)
+    return tuple(built)
 
 
 def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
@@ -146,25 +143,26 @@ def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
     word, reported = t.status("status", STATUS_WORDS)
     key = t.string("data_table_key") or ""
     records = t.count("number_of_records")
-    problem = None if t.data.get("error") is None else t.child("error")
     error: JobError | None = None
-    lines = _Lines(0)
+    lines = _NO_LINES
     listed = False
-    if problem is not None:
+    if t.data.get("error") is not None:
+        problem = t.child("error")
+        assert problem is not None  # present and not null
         error = JobError(code=problem.string("title"), message=problem.string("description"))
         listed = problem.has("parsing_error_details")
         details = problem.objects("parsing_error_details")
         build = functools.partial(_failed_lines, problem, details, error.code, key or None)
         # every entry checked: built when read; an unusual one: built (and explained) now
-        lines = _Lines(len(details), build if _plain(details) else build())
-    if reported is JobState.COMPLETE:
+        lines = (len(details), build if _plain(details) else build())
+    if reported is _FINISHED:
         reported = settle_state(
             reported,
             succeeded=records,
-            failed=lines.count if listed else None,
+            failed=lines[0] if listed else None,
             job_error=error is not None,
         )
-    table = TableImport(
+    table = TableImport.of(
         key=key,
         source=t.string("type", required=True),
         state=reported,

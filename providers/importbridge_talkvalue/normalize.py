@@ -50,6 +50,7 @@ _ALIASES: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
+_FAILED_STATE = JobState.FAILED  # (a module constant: reading an Enum member off its class costs)
 _FAILED = RowOutcome.FAILED
 _LANDED_WORDS = "new + updated + duplicated + skip + failed counts"
 
@@ -58,10 +59,10 @@ def normalize(payload: Any) -> ImportJob:
     """Turn one TalkValue import job (REST body or CLI envelope) into an ``ImportJob``."""
     r = _record(PayloadReader(PROVIDER, payload))
     word, reported = r.status("status", STATUS_WORDS)
-    name = _names(r)
+    id_key, total_key, processed_key, started_key = _names(r)
     count = r.count
-    total = count(name["total"])
-    processed = count(name["processed"])
+    total = count(total_key)
+    processed = count(processed_key)
     created = count("newCount")
     updated = count("updatedCount")
     duplicates = count("duplicatedCount")
@@ -72,21 +73,25 @@ def normalize(payload: Any) -> ImportJob:
         if created is None or updated is None or duplicates is None or skipped is None
         else created + updated + duplicates + skipped
     )
-    r.at_most(name["processed"], processed, name["total"], total)
+    r.at_most(processed_key, processed, total_key, total)
     if succeeded is not None and failed is not None:
-        r.at_most("failedCount", succeeded + failed, name["total"], total, what=_LANDED_WORDS)
-        r.at_most("failedCount", succeeded + failed, name["processed"], processed, what=_LANDED_WORDS)
-    state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is JobState.FAILED)
+        r.at_most("failedCount", succeeded + failed, total_key, total, what=_LANDED_WORDS)
+        r.at_most("failedCount", succeeded + failed, processed_key, processed, what=_LANDED_WORDS)
+    state = settle_state(reported, succeeded=succeeded, failed=failed, job_error=reported is _FAILED_STATE)
     entries = r.objects("failedRows")
     # every entry checked: the rows are built when someone reads them; an unusual entry:
     # built (and explained) row by row now
     rows: tuple[RowResult, ...] | Callable[[], tuple[RowResult, ...]] = (
-        functools.partial(_failed_rows, r, entries) if _plain(entries) else _failed_rows(r, entries)
+        ()
+        if not entries
+        else functools.partial(_failed_rows, r, entries)
+        if _plain(entries)
+        else _failed_rows(r, entries)
     )
     r.at_most("failedRows", len(entries), "failedCount", failed, what="failedRows entries")
-    return ImportJob(
+    return ImportJob.of(
         provider=PROVIDER,
-        id=r.identifier(name["id"]),
+        id=r.identifier(id_key),
         state=state,
         provider_state=word,
         total=total,
@@ -98,7 +103,7 @@ def normalize(payload: Any) -> ImportJob:
         duplicates=duplicates,
         skipped=skipped,
         progress=_progress(processed, total, state),
-        started_at=r.datetime(name["started_at"]),
+        started_at=r.datetime(started_key),
         finished_at=r.datetime("completedAt"),
         rows=rows,
         rows_complete=state.is_terminal and failed is not None and len(entries) == failed,
@@ -117,13 +122,19 @@ def _record(r: PayloadReader) -> PayloadReader:
     return r
 
 
-def _names(r: PayloadReader) -> dict[str, str]:
-    """Which payload name carries each aliased field here (the REST one unless only the other is)."""
+def _names(r: PayloadReader) -> tuple[str, ...]:
+    """Which payload name carries each aliased field here (the REST one unless only the other
+    is), in the order of ``_ALIASES``."""
+    if r.data.keys().isdisjoint(_OTHER_NAMES):  # the usual REST body: no other name at all
+        return _REST_NAMES
     get = r.data.get
-    names = {}
-    for field, (rest, other) in _ALIASES.items():
-        names[field] = rest if get(rest) is not None or get(other) is None else other
-    return names
+    return tuple(
+        rest if get(rest) is not None or get(other) is None else other for rest, other in _ALIASES.values()
+    )
+
+
+_REST_NAMES = tuple(rest for rest, _ in _ALIASES.values())
+_OTHER_NAMES = frozenset(other for _, other in _ALIASES.values())
 
 
 def _progress(processed: int | None, total: int | None, state: JobState) -> float | None:

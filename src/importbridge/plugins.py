@@ -232,11 +232,15 @@ class Registry:
         and imports no other plugin. Anything else (another name, a listing, an in-process
         registration) runs the full discovery, with its conflict checks.
         """
-        if not self._loaded:
+        if self._loaded:
+            entry = self._providers.get(name)
+            if entry is not None:
+                return entry[0]
+        else:
             found = self._light.get(name) or self._load_own(name)
             if found is not None:
                 return found
-        self._ensure_loaded()
+            self._ensure_loaded()
         try:
             return self._providers[name][0]
         except KeyError:
@@ -384,8 +388,9 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     a caller's objects may hold what JSON text cannot (NaN, deep nesting), and the model's
     refusal of them must come from ``normalize``, not from a later ``job.rows``.
     """
-    adapter = get_provider(provider)
-    if isinstance(payload, (str, bytes, bytearray, memoryview)):
+    # (the registry at once for a name: a status payload's whole normalize costs microseconds)
+    adapter = _registry.get(provider) if type(provider) is str else get_provider(provider)
+    if isinstance(payload, _TEXT):
         if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
             with paused_gc():
                 return adapter.normalize(_decoded(adapter.name, payload))
@@ -400,6 +405,9 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
 #: collector would make over the growing tree finds nothing (about a third of the decode's
 #: time at a million rows; the rest of the growth per row is memory: page faults and caches)
 BULK_TEXT = 64 * 1024
+
+
+_TEXT = (str, bytes, bytearray, memoryview)
 
 
 def _decoded(name: str, text: str | bytes | bytearray | memoryview) -> object:

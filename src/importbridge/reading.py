@@ -66,18 +66,9 @@ _KINDS: dict[type, str] = {
 
 _DICT_ONLY = frozenset({dict})
 _UTC = timezone.utc
-
-
-def _parse_datetime(value: str) -> datetime:
-    """``parse_datetime``, with the common case first: an ISO-8601 text in UTC (``...Z``)
-    that ``datetime.fromisoformat`` reads as is (no cache: polls bring new timestamps)."""
-    try:
-        parsed = _fromisoformat(value)
-    except ValueError:
-        return parse_datetime(value)
-    if parsed.tzinfo is _UTC:
-        return parsed
-    return parse_datetime(value)
+_new = object.__new__
+#: what ``percent`` makes of the usual percentage strings, by dictionary lookup
+_PERCENT_TEXTS: dict[str, float] = {str(number): number / 100 for number in range(101)}
 
 
 _fromisoformat = datetime.fromisoformat
@@ -92,18 +83,53 @@ class PayloadReader:
     unless ``required=True``, which turns them into a ``PayloadError``.
     """
 
-    __slots__ = ("data", "path", "provider")
+    __slots__ = ("_at", "_path", "data", "provider")
 
     provider: str
-    path: str
     data: Mapping[str, Any]
+    _path: str
+    _at: tuple[PayloadReader, str, int | None] | None
 
     def __init__(self, provider: str, payload: object, path: str = "") -> None:
         if type(payload) is not dict and not isinstance(payload, Mapping):
             raise PayloadError(provider, path, f"expected an object, got {describe(payload)}")
         self.provider = provider
-        self.path = path
         self.data = payload
+        self._path = path
+        self._at = None
+
+    @property
+    def path(self) -> str:
+        """Where this object sits in the whole payload (empty at the top level).
+
+        A reader made by ``child`` or ``items`` keeps its parent and key, and writes its path
+        out the first time it is asked (for an error, mostly): most readers are never asked.
+        """
+        at = self._at
+        if at is not None:
+            parent, key, index = at
+            path = parent.where(key)
+            self._path = path if index is None else f"{path}[{index}]"
+            self._at = None
+        return self._path
+
+    @path.setter
+    def path(self, path: str) -> None:
+        self._path = path
+        self._at = None
+
+    def _nested(self, value: Any, key: str, index: int | None = None) -> PayloadReader:
+        """A reader for ``value``, found at ``key`` (element ``index`` of it) under this object;
+        built without the constructor's call (one per nested object of every payload)."""
+        if type(value) is not dict and not isinstance(value, Mapping):
+            where = self.where(key)
+            where = where if index is None else f"{where}[{index}]"
+            raise PayloadError(self.provider, where, f"expected an object, got {describe(value)}")
+        reader = _new(PayloadReader)
+        reader.provider = self.provider
+        reader.data = value
+        reader._at = (self, key, index)
+        return reader
 
     describe = staticmethod(describe)
 
@@ -227,8 +253,17 @@ class PayloadReader:
         value: Any = self.data.get(key)
         kind = type(value)
         if kind is str and (unit is None or _NUMBER.fullmatch(value.strip()) is None):
+            # the common case first, inline: an ISO-8601 text in UTC (``...Z``) that
+            # ``fromisoformat`` (C) reads as is; anything else goes to ``parse_datetime``
+            # (no cache: every poll brings new timestamps)
             try:
-                return _parse_datetime(value)
+                parsed: datetime | None = _fromisoformat(value)
+            except (ValueError, OverflowError):
+                parsed = None
+            if parsed is not None and parsed.tzinfo is _UTC:
+                return parsed
+            try:
+                return parse_datetime(value)
             except (ValueError, OverflowError):
                 raise self.error(key, f"date-time {_clip(value)} does not parse as ISO-8601") from None
         if value is None:
@@ -259,7 +294,10 @@ class PayloadReader:
             if 0.0 <= value <= 100.0:  # False for NaN
                 return float(value) / 100
         elif kind is str:
-            if value.isdigit() and value.isascii() and len(value) <= 3:  # the common "100", "42"
+            fraction = _PERCENT_TEXTS.get(value)
+            if fraction is not None:  # the common "100", "42"
+                return fraction
+            if value.isdigit() and value.isascii() and len(value) <= 3:  # "007"
                 number: float = int(value)
             else:
                 text = value.strip()
@@ -302,7 +340,7 @@ class PayloadReader:
             if required:
                 raise self._absent(key)
             return None
-        return PayloadReader(self.provider, value, f"{self.path}.{key}" if self.path else key)
+        return self._nested(value, key)
 
     def array(self, key: str, *, required: bool = False) -> list[Any] | None:
         """The JSON array at ``key`` as given (elements unchecked; do not mutate it)."""
@@ -337,13 +375,14 @@ class PayloadReader:
 
     def items(self, key: str, *, required: bool = False) -> list[PayloadReader]:
         """Readers for each object of the array at ``key`` (paths ``key[0]``, ``key[1]``, ...)."""
-        values = self.array(key, required=required)
+        values = self.data.get(key)
+        if type(values) is not list:
+            values = self.array(key, required=required)
+        if not values:
+            return []
         readers: list[PayloadReader] = []
-        if values:
-            base = f"{self.path}.{key}" if self.path else key
-            provider = self.provider
-            for index, value in enumerate(values):
-                readers.append(PayloadReader(provider, value, f"{base}[{index}]"))
+        for index, value in enumerate(values):
+            readers.append(self._nested(value, key, index))
         return readers
 
     def item(self, key: str, index: int) -> PayloadReader:
@@ -351,7 +390,7 @@ class PayloadReader:
         values = self.array(key, required=True) or []
         if not 0 <= index < len(values):
             raise self.error(key, f"has no element {index}")
-        return PayloadReader(self.provider, values[index], f"{self.where(key)}[{index}]")
+        return self._nested(values[index], key, index)
 
     # -- cross-field checks -----------------------------------------------------------------
 

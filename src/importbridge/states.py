@@ -66,7 +66,7 @@ def settle_state(
     error with no ``succeeded`` count means nothing is known to have landed. Zero rows attempted
     and no error is complete, unless the provider itself said failed. Non-terminal states pass.
     """
-    if not reported.is_terminal:
+    if reported not in _TERMINAL:
         return reported
     implied_landed, implied_rejected = _WORD_IMPLIES[reported]
     landed = (implied_landed and not job_error) if succeeded is None else succeeded > 0

@@ -92,6 +92,56 @@ def test_valid_jobs_rebuild_identically(job: ImportJob) -> None:
     )
 
 
+@given(st.sampled_from([TableImport, ImportJob]), st.data())
+def test_of_is_the_constructor(cls: Any, data: Any) -> None:
+    kwargs = {
+        field.name: data.draw(ODD, label=field.name)
+        for field in attrs.fields(cls)
+        if data.draw(st.booleans(), label=f"pass {field.name}")
+    }
+
+    def outcome(make: Any) -> Any:
+        try:
+            built = make(**kwargs)
+        except Exception as exc:  # same type, same message as the constructor (by its name)
+            return (type(exc), str(exc).replace(f"{cls.__name__}.of()", f"{cls.__name__}.__init__()"))
+        return (type(built), repr(built), getattr(built, "raw", None))
+
+    assert outcome(cls.of) == outcome(cls)
+
+
+@given(ibst.import_jobs())
+def test_import_job_of_rebuilds_valid_jobs(job: ImportJob) -> None:
+    kwargs = {field.name: getattr(job, field.name) for field in attrs.fields(ImportJob)}
+    rebuilt = ImportJob.of(**kwargs)
+    assert type(rebuilt) is ImportJob
+    assert rebuilt == job
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+def test_built_instances_are_of_the_model_and_frozen(cls: type) -> None:
+    instance = {
+        JobError: lambda: JobError(code="c"),
+        RowResult: lambda: RowResult.of(1, RowOutcome.CREATED),
+        TableImport: lambda: TableImport.of(key="k", state=JobState.RUNNING, provider_state="r"),
+        ImportJob: lambda: ImportJob.of(provider="p", state=JobState.RUNNING, provider_state="r"),
+    }[cls]()
+    assert type(instance) is cls
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        instance.x = 1
+
+
+def test_a_subclass_keeps_its_class_and_its_fields() -> None:
+    class Tagged(TableImport):
+        __slots__ = ()
+
+    table = Tagged(key="k", state=JobState.RUNNING, provider_state="r", records=3)
+    assert type(table) is Tagged
+    assert (table.key, table.records) == ("k", 3)
+    with pytest.raises(ValueError, match="records"):
+        Tagged(key="k", state=JobState.RUNNING, provider_state="r", records=-1)
+
+
 def test_disabled_validators_are_honoured() -> None:
     with attrs.validators.disabled():
         row = RowResult(row=-5, outcome=RowOutcome.FAILED)

@@ -78,3 +78,27 @@ def test_normalize_turns_each_into_a_payload_error(provider: str, text: str) -> 
     with pytest.raises(PayloadError) as info:
         normalize(provider, text)
     assert info.value.provider == provider
+
+
+# JSON text, whole or cut short, with whitespace and stray characters around it.
+texts = st.builds(
+    lambda value, cut, before, after: before + json.dumps(value)[:cut] + after,
+    values,
+    st.one_of(st.none(), st.integers(min_value=0, max_value=20)),
+    st.sampled_from(["", " ", "\n\t ", "\ufeff", "x"]),
+    st.sampled_from(["", " \r\n", "]", " 1", "x"]),
+)
+
+
+@given(texts)
+def test_valid_or_not_as_the_standard_decoder_says(text: str) -> None:
+    """``loads`` takes the decoder's steps itself (no Python frames): same values, same errors."""
+    try:
+        expected: Any = ("value", json.JSONDecoder().decode(text))
+    except json.JSONDecodeError as exc:
+        expected = ("error", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    try:
+        got: Any = ("value", loads(text))
+    except JSONTextError as exc:
+        got = ("error", str(exc))
+    assert got == expected

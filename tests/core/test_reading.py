@@ -197,6 +197,12 @@ def test_percent_rejects(value: Any, reason: str) -> None:
     fails(lambda: reader({"p": value}, "t[0]").percent("p"), "t[0].p", reason)
 
 
+@given(st.integers(0, 100), st.sampled_from(["", "0", "00"]))
+def test_percent_strings_read_as_their_number(number: int, zeros: str) -> None:
+    text = zeros + str(number)
+    assert reader({"p": text}).percent("p") == number / 100
+
+
 @given(ibst.json_values() | st.floats() | st.text(alphabet="0123456789.eE+-_ na", max_size=8))
 def test_percent_is_a_fraction_or_a_payload_error(value: Any) -> None:
     try:
@@ -251,6 +257,46 @@ def test_paths_follow_children_and_items() -> None:
     )
     assert items[2].child("error") is None
     assert top.item("results", 1).child("error").string("code") == "b"  # type: ignore[union-attr]
+
+
+STEPS = st.lists(
+    st.tuples(st.sampled_from(["a", "b_c", "data"]), st.one_of(st.none(), st.integers(0, 3))), max_size=5
+)
+
+
+@given(st.sampled_from(["", "top", "t[0]"]), STEPS, st.booleans())
+def test_nested_paths_are_written_as_the_steps_say(start: str, steps: list[Any], deepest_first: bool) -> None:
+    """``child`` / ``items`` / ``item`` readers write their path out only when asked: in any
+    order of asking, each is its parent's path, ``.key``, then ``[index]`` for an element."""
+    payload: dict[str, Any] = {}
+    inner = payload
+    for key, index in steps:  # build the payload the steps walk through
+        nested: dict[str, Any] = {}
+        inner[key] = nested if index is None else [{} for _ in range(index)] + [nested]
+        inner = nested
+    readers, expected = [reader(payload, start)], [start]
+    for key, index in steps:
+        parent = readers[-1]
+        if index is None:
+            child = parent.child(key, required=True)
+        elif index % 2:
+            child = parent.items(key)[index]
+        else:
+            child = parent.item(key, index)
+        assert child is not None
+        readers.append(child)
+        path = f"{expected[-1]}.{key}" if expected[-1] else key
+        expected.append(path if index is None else f"{path}[{index}]")
+    order = readers[::-1] if deepest_first else readers
+    assert [r.path for r in order] == (expected[::-1] if deepest_first else expected)
+    fails(lambda: readers[-1].string("x", required=True), readers[-1].where("x"), "missing required field")
+
+
+def test_a_path_can_be_set() -> None:
+    nested = reader({"a": {"b": 1}}, "top").child("a")
+    assert nested is not None
+    nested.path = "elsewhere"
+    assert nested.where("b") == "elsewhere.b"
 
 
 def test_child_must_be_an_object() -> None:
