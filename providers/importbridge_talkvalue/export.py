@@ -53,6 +53,8 @@ _ROLES = ("row", "code", "message", "data")
 #: it was complete; taken into the last record's quoted cell when that record is still open
 _PROBE = "\x00importbridge: end of block\x00"
 _ERRORS_KEPT = 1024  # distinct (code, message) pairs shared before the cache starts over
+#: the line breaks ``open(newline="")`` reads
+_LINE_BREAKS = ("\r\n", "\n", "\r")
 #: where ``str.splitlines`` breaks a line and ``open(newline="")`` does not
 _OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
@@ -99,9 +101,12 @@ class ExportParser:
         quoted cell going on) waits for more text, unless this is the ``final`` block: then it
         is read as ``csv.reader`` reads a file that ends there."""
         fresh = self._columns is None
-        records = self._line_records(text)
-        if records is not None:
-            return self._rows(records)
+        if "\0" not in text and not any(map(text.__contains__, _OTHER_BREAKS)):
+            body = self._first_line(text) if fresh else text
+            if body is not None:
+                rows = self._fast(body)
+                if rows is not None:
+                    return rows
         if fresh:  # the header is read again below
             self._columns = None
         lines = io.StringIO(text, newline="").readlines()
@@ -115,38 +120,81 @@ class ExportParser:
             self._header(records.pop(0))
         return self._rows(list(filter(None, records)))
 
-    def _line_records(self, text: str) -> list[list[str]] | None:
-        """The records of ``text`` when each of its lines is one record, else None.
-
-        Lines are split as ``open(newline="")`` splits them; a line with no quote character is
-        split at commas, the lines with one go through one ``csv.reader``, which must read
-        exactly one record from each (a quoted cell that holds a line break does not).
-        """
-        if "\0" in text or any(map(text.__contains__, _OTHER_BREAKS)):
+    def _first_line(self, text: str) -> str | None:
+        """Read the header from the first line of ``text`` and return the text after it, or
+        None when that line is not one whole record (a quoted name holding a line break)."""
+        first = text.splitlines(keepends=True)[0]
+        line = first.rstrip("\r\n")
+        header = _records([line]) if '"' in line else [line.split(",")]
+        if header is None:
             return None
-        lines = text.splitlines()
-        quoted = '"' in text
-        if self._columns is None:
-            header = _records(lines[:1]) if quoted else [lines[0].split(",")]
-            if header is None:
-                return None
-            self._header(header[0])
-            del lines[0]
+        self._header(header[0])
+        return text[len(first) :]
+
+    def _fast(self, text: str) -> list[RowResult] | None:
+        """The rows of ``text`` (whole lines, no NUL, no line break but CR and LF) when
+        each of its lines is one record, else None (``csv.reader`` then reads the block).
+
+        A block with no quote character is split at line breaks and commas; one whose every
+        cell is quoted (and holds no quote) is split at its quotes; otherwise a line with no
+        quote is split at commas and the lines with one go through one ``csv.reader``, which
+        must read exactly one record from each (a quoted cell that holds a line break does not).
+        """
         assert self._columns is not None
-        lines = list(filter(None, lines))  # blank lines are no records
-        split = repeat(","), repeat(self._columns[4])
-        if not quoted:
-            return list(map(str.split, lines, *split))
+        if '"' not in text:
+            lines = text.splitlines()
+            if "" in lines:  # blank lines are no records
+                lines = list(filter(None, lines))
+            return self._rows(list(map(str.split, lines, repeat(","), repeat(self._columns[4]))))
+        rows = self._all_quoted(text) if text.startswith('"') else None
+        if rows is not None:
+            return rows
+        lines = list(filter(None, text.splitlines()))
         marks = list(map(contains, lines, repeat('"')))
         if all(marks):
-            return _records(lines)
-        records = list(map(str.split, lines, *split))
-        parsed = _records(list(compress(lines, marks)))
-        if parsed is None:
+            records = _records(lines)
+        else:
+            records = list(map(str.split, lines, repeat(","), repeat(self._columns[4])))
+            parsed = _records(list(compress(lines, marks)))
+            if parsed is None:
+                return None
+            for at, record in zip(compress(range(len(lines)), marks), parsed, strict=True):
+                records[at] = record
+        return None if records is None else self._rows(records)
+
+    def _all_quoted(self, text: str) -> list[RowResult] | None:
+        """The rows of ``text`` when every line is ``"cell","cell",...,"cell"`` with the same
+        number of cells, none holding a quote, and one kind of line break; else None.
+
+        Split at its quotes, such a block alternates: the gaps between quotes (the block's
+        start, then commas and line breaks) and the cells' text, which ``csv.reader`` reads
+        as is (a cell's line breaks included). The gaps are checked whole, from C.
+        """
+        parts = text.split('"')
+        gaps = parts[::2]
+        end = gaps[-1]
+        if gaps[0] or end not in _LINE_BREAKS or len(parts) % 2 == 0:
             return None
-        for at, record in zip(compress(range(len(lines)), marks), parsed, strict=True):
-            records[at] = record
-        return records
+        width = gaps.index(end, 1)  # cells in the first line
+        lines, extra = divmod(len(gaps) - 1, width)
+        if extra or gaps[width::width].count(end) != lines or gaps.count(",") != lines * (width - 1):
+            return None
+        cells = parts[1::2]
+        del parts, gaps  # fewer live objects (a smaller working set) while the rows are built
+        assert self._columns is not None
+        at_row, at_code, at_message, at_data, needed = self._columns
+        try:
+            if width < needed:  # short records (or a role without a column): padded below
+                raise IndexError
+            numbers = list(map(int, cells[at_row::width]))
+            if numbers and min(numbers) < 0:
+                raise ValueError
+        except (IndexError, ValueError):  # row by row
+            return self._each([cells[at : at + width] for at in range(0, len(cells), width)])
+        keys = list(zip(cells[at_code::width], cells[at_message::width], strict=True))
+        data = cells[at_data::width] if self._has_data else None
+        del cells
+        return self._built(numbers, keys, data)
 
     def _header(self, names: list[str]) -> None:
         roles: dict[str, int] = {}
@@ -166,22 +214,29 @@ class ExportParser:
         )
 
     def _rows(self, records: list[list[str]]) -> list[RowResult]:
-        """One failed row per record (none is empty), a column at a time.
-
-        The hot path of ``failed_rows``: the columns are picked, row numbers read and errors
-        looked up from C, and the rows built by ``RowResult.of_columns``. A block with a short
-        record or a row number that is not a non-negative int goes row by row (``_each``).
-        """
+        """One failed row per record (none is empty), a column at a time (``_built``). A block
+        with a short record or a row number that is not a non-negative int goes row by row
+        (``_each``)."""
         pick_row, pick_error, pick_data = self._pick
         try:  # a short record (or a role without a column) raises IndexError
             numbers = list(map(int, map(pick_row, records)))
             keys = list(map(pick_error, records))
-            data = repeat(None) if pick_data is None else list(map(pick_data, records))
+            data = None if pick_data is None else list(map(pick_data, records))
         except (IndexError, ValueError):
             return self._each(records)
         if numbers and min(numbers) < 0:  # read as none, row by row
             return self._each(records)
-        del records  # fewer live objects for the collector to walk while the rows are built
+        del records  # fewer live objects (a smaller working set) while the rows are built
+        return self._built(numbers, keys, data)
+
+    def _built(
+        self, numbers: list[int], keys: list[tuple[str, str]], data: list[str] | None
+    ) -> list[RowResult]:
+        """The rows of a block's columns: row numbers, (code, message) pairs and raw values.
+
+        The hot path of ``failed_rows``: errors looked up from C (one shared ``JobError`` per
+        pair) and the rows built by ``RowResult.of_columns``.
+        """
         shared = list(map(self._errors.get, keys))
         if not all(shared):  # errors not seen before (a JobError is always true)
             for at in compress(range(len(shared)), map(not_, shared)):
