@@ -23,14 +23,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from operator import contains, itemgetter, not_
-from typing import Any
+from typing import Any, TypeVar
 
 from importbridge import JobError, RowOutcome, RowResult
 
 __all__ = ["EXPORT_COLUMNS", "ExportParser"]
+
+T = TypeVar("T")
 
 #: failed-export column (lowercased, without '_' and ' ') -> what it carries
 EXPORT_COLUMNS: Mapping[str, str] = {
@@ -68,7 +70,7 @@ class ExportParser:
         self._columns: tuple[int, int, int, int, int] | None = None  # at row/code/message/data, width
         self._has_data = False
         self._errors: dict[tuple[str, str], JobError] = {}  # (code, message) -> the shared one
-        self._pick: tuple[Any, Any, Any] = (None, None, None)  # getters of row, (code, message), data
+        self._pick: tuple[Any, ...] = ()  # getters of row, code, message, (code, message), data
         self.rows = 0  # rows returned so far
 
     def feed(self, chunk: bytes) -> list[RowResult]:
@@ -191,10 +193,12 @@ class ExportParser:
                 raise ValueError
         except (IndexError, ValueError):  # row by row
             return self._each([cells[at : at + width] for at in range(0, len(cells), width)])
-        keys = list(zip(cells[at_code::width], cells[at_message::width], strict=True))
+        codes, messages = cells[at_code::width], cells[at_message::width]
+        keys = zip(codes, messages, strict=True)
+        errors = self._shared(keys, range(len(codes)), lambda at: (codes[at], messages[at]))
         data = cells[at_data::width] if self._has_data else None
         del cells
-        return self._built(numbers, keys, data)
+        return self._built(numbers, errors, data)
 
     def _header(self, names: list[str]) -> None:
         roles: dict[str, int] = {}
@@ -209,6 +213,8 @@ class ExportParser:
         self._has_data = "data" in roles
         self._pick = (
             itemgetter(at_row),
+            itemgetter(at_code),
+            itemgetter(at_message),
             itemgetter(at_code, at_message),
             itemgetter(at_data) if self._has_data else None,
         )
@@ -217,31 +223,35 @@ class ExportParser:
         """One failed row per record (none is empty), a column at a time (``_built``). A block
         with a short record or a row number that is not a non-negative int goes row by row
         (``_each``)."""
-        pick_row, pick_error, pick_data = self._pick
+        pick_row, pick_code, pick_message, pick_key, pick_data = self._pick
         try:  # a short record (or a role without a column) raises IndexError
             numbers = list(map(int, map(pick_row, records)))
-            keys = list(map(pick_error, records))
+            keys = zip(map(pick_code, records), map(pick_message, records), strict=True)
+            errors = self._shared(keys, records, pick_key)
             data = None if pick_data is None else list(map(pick_data, records))
         except (IndexError, ValueError):
             return self._each(records)
         if numbers and min(numbers) < 0:  # read as none, row by row
             return self._each(records)
         del records  # fewer live objects (a smaller working set) while the rows are built
-        return self._built(numbers, keys, data)
+        return self._built(numbers, errors, data)
 
-    def _built(
-        self, numbers: list[int], keys: list[tuple[str, str]], data: list[str] | None
-    ) -> list[RowResult]:
-        """The rows of a block's columns: row numbers, (code, message) pairs and raw values.
+    def _shared(
+        self, keys: Iterable[tuple[str, str]], records: Sequence[T], key_of: Callable[[T], tuple[str, str]]
+    ) -> list[JobError]:
+        """The shared ``JobError`` of each (code, message) of ``keys``, looked up from C (``zip``
+        reuses its tuple, so no key is made per row); ``key_of(records[i])`` is the key of a
+        row whose error was not seen before."""
+        errors: list[JobError | None] = list(map(self._errors.get, keys))
+        if not all(errors):  # errors not seen before (a JobError is always true)
+            for at in compress(range(len(errors)), map(not_, errors)):
+                errors[at] = self._error(key_of(records[at]))
+        return errors  # type: ignore[return-value]  # every None was filled in
 
-        The hot path of ``failed_rows``: errors looked up from C (one shared ``JobError`` per
-        pair) and the rows built by ``RowResult.of_columns``.
-        """
-        shared = list(map(self._errors.get, keys))
-        if not all(shared):  # errors not seen before (a JobError is always true)
-            for at in compress(range(len(shared)), map(not_, shared)):
-                shared[at] = self._error(keys[at])
-        rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, shared, data)
+    def _built(self, numbers: list[int], errors: list[JobError], data: list[str] | None) -> list[RowResult]:
+        """The rows of a block's columns (the hot path of ``failed_rows``): row numbers, shared
+        errors and raw values, built by ``RowResult.of_columns``."""
+        rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, errors, data)
         self.rows += len(rows)
         return rows
 
