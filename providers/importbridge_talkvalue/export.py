@@ -153,7 +153,9 @@ class ExportParser:
         rows = self._all_quoted(text) if text.startswith('"') else None
         if rows is not None:
             return rows
-        lines = list(filter(None, text.splitlines()))
+        lines = text.splitlines()
+        if "" in lines:
+            lines = list(filter(None, lines))
         marks = list(map(contains, lines, repeat('"')))
         if all(marks):
             records = _records(lines)
@@ -162,7 +164,9 @@ class ExportParser:
             parsed = _records(list(compress(lines, marks)))
             if parsed is None:
                 return None
-            for at, record in zip(compress(range(len(lines)), marks), parsed, strict=True):
+            at = -1
+            for record in parsed:  # into the places of the lines with a quote, found from C
+                at = marks.index(True, at + 1)
                 records[at] = record
         return None if records is None else self._rows(records)
 
