@@ -8,9 +8,15 @@ test with scripted chunks all parse alike.
 A record is complete only once its line break has arrived (for a quoted cell holding line
 breaks: the one after its closing quote), so a half-sent line is never read as a row. Records
 are read exactly as ``csv.reader`` reads them (over lines split as ``open(newline="")``
-splits them); a line with no quote character quotes nothing, so it is just split at commas
-(about a third of ``csv.reader``'s cost), and only the lines with one go through
-``csv.reader``. Rows are built a block at a time (``RowResult.of_columns``).
+splits them), a block at a time, by the cheapest reading that is exact for it: a block with
+no quote character quotes nothing, so its lines are just split at commas (about a third of
+``csv.reader``'s cost); a block whose every cell is quoted and holds no quote (as exporters
+that quote everything write it) is split at its quotes, its cells sliced into columns; in
+any other block the lines without a quote are split at commas and the lines with one go
+through one ``csv.reader``. Whatever these cannot read exactly (a quoted line break, an
+escaped quote, ragged lines) goes to ``csv.reader`` whole. Rows are built a column at a
+time (``RowResult.of_columns``), and a block's records are dropped before its rows are
+built, so the garbage collector's count of new objects stays under its threshold.
 
 The export's columns are not documented: the first row-number, error-code, error-message and
 raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
@@ -23,16 +29,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from itertools import compress, repeat
-from operator import contains, itemgetter, not_
-from typing import Any, TypeVar
+from operator import contains, itemgetter
+from typing import Any
 
 from importbridge import JobError, RowOutcome, RowResult
 
 __all__ = ["EXPORT_COLUMNS", "ExportParser"]
-
-T = TypeVar("T")
 
 #: failed-export column (lowercased, without '_' and ' ') -> what it carries
 EXPORT_COLUMNS: Mapping[str, str] = {
@@ -71,8 +75,8 @@ class ExportParser:
         self._rest = ""  # text after the last complete record
         self._columns: tuple[int, int, int, int, int] | None = None  # at row/code/message/data, width
         self._has_data = False
-        self._errors: dict[tuple[str, str], JobError] = {}  # (code, message) -> the shared one
-        self._pick: tuple[Any, ...] = ()  # getters of row, code, message, (code, message), data
+        self._errors = _Errors()  # (code, message) -> the shared JobError
+        self._pick: tuple[Any, ...] = ()  # getters of row, code, message, data
         self.rows = 0  # rows returned so far
 
     def feed(self, chunk: bytes) -> list[RowResult]:
@@ -199,9 +203,8 @@ class ExportParser:
                 raise ValueError
         except (IndexError, ValueError):  # row by row
             return self._each([cells[at : at + width] for at in range(0, len(cells), width)])
-        codes, messages = cells[at_code::width], cells[at_message::width]
-        keys = zip(codes, messages, strict=True)
-        errors = self._shared(keys, range(len(codes)), lambda at: (codes[at], messages[at]))
+        keys = zip(cells[at_code::width], cells[at_message::width], strict=True)
+        errors = list(map(self._errors.__getitem__, keys))
         data = cells[at_data::width] if self._has_data else None
         del cells
         return self._built(numbers, errors, data)
@@ -221,7 +224,6 @@ class ExportParser:
             itemgetter(at_row),
             itemgetter(at_code),
             itemgetter(at_message),
-            itemgetter(at_code, at_message),
             itemgetter(at_data) if self._has_data else None,
         )
 
@@ -229,11 +231,11 @@ class ExportParser:
         """One failed row per record (none is empty), a column at a time (``_built``). A block
         with a short record or a row number that is not a non-negative int goes row by row
         (``_each``)."""
-        pick_row, pick_code, pick_message, pick_key, pick_data = self._pick
+        pick_row, pick_code, pick_message, pick_data = self._pick
         try:  # a short record (or a role without a column) raises IndexError
             numbers = list(map(int, map(pick_row, records)))
             keys = zip(map(pick_code, records), map(pick_message, records), strict=True)
-            errors = self._shared(keys, records, pick_key)
+            errors = list(map(self._errors.__getitem__, keys))
             data = None if pick_data is None else list(map(pick_data, records))
         except (IndexError, ValueError):
             return self._each(records)
@@ -244,18 +246,6 @@ class ExportParser:
         # threshold, and the young generation is not walked
         records.clear()
         return self._built(numbers, errors, data)
-
-    def _shared(
-        self, keys: Iterable[tuple[str, str]], records: Sequence[T], key_of: Callable[[T], tuple[str, str]]
-    ) -> list[JobError]:
-        """The shared ``JobError`` of each (code, message) of ``keys``, looked up from C (``zip``
-        reuses its tuple, so no key is made per row); ``key_of(records[i])`` is the key of a
-        row whose error was not seen before."""
-        errors: list[JobError | None] = list(map(self._errors.get, keys))
-        if not all(errors):  # errors not seen before (a JobError is always true)
-            for at in compress(range(len(errors)), map(not_, errors)):
-                errors[at] = self._error(key_of(records[at]))
-        return errors  # type: ignore[return-value]  # every None was filled in
 
     def _built(self, numbers: list[int], errors: list[JobError], data: list[str] | None) -> list[RowResult]:
         """The rows of a block's columns (the hot path of ``failed_rows``): row numbers, shared
@@ -279,20 +269,24 @@ class ExportParser:
                 row: int | None = int(fields[at_row])
             except ValueError:
                 row = None
-            error = self._error((fields[at_code], fields[at_message]))
+            error = self._errors[fields[at_code], fields[at_message]]
             data = fields[at_data] if has_data else None
             rows.append(make(row if row is None or row >= 0 else None, failed, None, error, data))
         self.rows += len(rows)
         return rows
 
-    def _error(self, key: tuple[str, str]) -> JobError:
-        """The one ``JobError`` for this (code, message), made on first sight."""
-        error = self._errors.get(key)
-        if error is None:
-            if len(self._errors) >= _ERRORS_KEPT:  # many distinct errors: keep memory flat
-                self._errors.clear()
-            code, message = key
-            error = self._errors[key] = JobError(code=code or None, message=message or None)
+
+
+class _Errors(dict[tuple[str, str], JobError]):
+    """The one ``JobError`` of each (code, message), made on first sight (``__missing__``), so
+    a block's errors are all looked up from C (``map`` over ``__getitem__``), with ``zip``
+    reusing its key tuple: a row costs no tuple unless its error is new."""
+
+    def __missing__(self, key: tuple[str, str]) -> JobError:
+        if len(self) >= _ERRORS_KEPT:  # many distinct errors: keep memory flat
+            self.clear()
+        code, message = key
+        error = self[key] = JobError(code=code or None, message=message or None)
         return error
 
 
