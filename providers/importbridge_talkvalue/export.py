@@ -149,22 +149,21 @@ class ExportParser:
         must read exactly one record from each (a quoted cell that holds a line break does not).
         """
         assert self._columns is not None
-        if '"' not in text:
-            lines = text.splitlines()
-            if "" in lines:  # blank lines are no records
-                lines = list(filter(None, lines))
-            return self._rows(list(map(str.split, lines, repeat(","), repeat(self._columns[4]))))
-        rows = self._all_quoted(text) if text.startswith('"') else None
-        if rows is not None:
-            return rows
+        if text.startswith('"'):
+            rows = self._all_quoted(text)
+            if rows is not None:
+                return rows
         lines = text.splitlines()
-        if "" in lines:
+        if "" in lines:  # blank lines are no records
             lines = list(filter(None, lines))
+        split = repeat(","), repeat(self._columns[4])
+        if '"' not in text:
+            return self._rows(list(map(str.split, lines, *split)))
         marks = list(map(contains, lines, repeat('"')))
         if all(marks):
             records = _records(lines)
         else:
-            records = list(map(str.split, lines, repeat(","), repeat(self._columns[4])))
+            records = list(map(str.split, lines, *split))
             parsed = _records(list(compress(lines, marks)))
             if parsed is None:
                 return None
