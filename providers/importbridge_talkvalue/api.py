@@ -51,8 +51,10 @@ COLUMN_FIELDS: Mapping[str, str] = {
 }
 MODES = ("UPDATE", "SKIP")
 EXPORT_ATTEMPTS = 3
-#: bytes of the failed export read (and parsed) at a time: measured faster than 64 KiB, whose
-#: larger blocks keep more rows alive at once for the collector to walk (benchmarks/client.py)
+#: bytes of the failed export read from the connection at a time (fewer, larger reads cost less)
+EXPORT_READ = 256 * 1024
+#: bytes of it parsed (and emitted) at a time: measured faster than 64 KiB, whose blocks' objects
+#: no longer fit the CPU's cache and outnumber the collector's threshold (benchmarks/client.py)
 EXPORT_BLOCK = 32 * 1024
 LIST_PAGES, LIST_PAGE_SIZE = 20, 100
 #: what a broken-off export raises while the flow reads it: the engine's TransportError, and
@@ -250,13 +252,14 @@ def failed_rows_flow(provider: Provider, ctx: FlowContext, job: ImportJob) -> Fl
         parser = ExportParser(_charset(response.headers) or "utf-8")
         skip = delivered  # an earlier pass emitted these
         try:
-            while chunk := (yield Read(EXPORT_BLOCK)):
-                rows = parser.feed(chunk)
-                if skip:
-                    rows, skip = rows[skip:], max(0, skip - len(rows))
-                if rows:
-                    delivered += len(rows)
-                    yield Emit(rows)
+            while chunk := (yield Read(EXPORT_READ)):
+                for at in range(0, len(chunk), EXPORT_BLOCK):
+                    rows = parser.feed(chunk[at : at + EXPORT_BLOCK])
+                    if skip:
+                        rows, skip = rows[skip:], max(0, skip - len(rows))
+                    if rows:
+                        delivered += len(rows)
+                        yield Emit(rows)
             rows, whole = parser.close()
         except STREAM_ERRORS as exc:
             problem = f"{type(exc).__name__}: {str(exc)[:200]}"

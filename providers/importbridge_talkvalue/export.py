@@ -8,9 +8,15 @@ test with scripted chunks all parse alike.
 A record is complete only once its line break has arrived (for a quoted cell holding line
 breaks: the one after its closing quote), so a half-sent line is never read as a row. Records
 are read exactly as ``csv.reader`` reads them (over lines split as ``open(newline="")``
-splits them); a line with no quote character quotes nothing, so it is just split at commas
-(about a third of ``csv.reader``'s cost), and only the lines with one go through
-``csv.reader``. Rows are built a block at a time (``RowResult.of_columns``).
+splits them), a block at a time, by the cheapest reading that is exact for it: a block with
+no quote character quotes nothing, so its lines are just split at commas (about a third of
+``csv.reader``'s cost); a block whose every cell is quoted and holds no quote (as exporters
+that quote everything write it) is split at its quotes, its cells sliced into columns; in
+any other block the lines without a quote are split at commas and the lines with one go
+through one ``csv.reader``. Whatever these cannot read exactly (a quoted line break, an
+escaped quote, ragged lines) goes to ``csv.reader`` whole. Rows are built a column at a
+time (``RowResult.of_columns``), and a block's records are dropped before its rows are
+built, so the garbage collector's count of new objects stays under its threshold.
 
 The export's columns are not documented: the first row-number, error-code, error-message and
 raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
@@ -25,7 +31,7 @@ import csv
 import io
 from collections.abc import Mapping
 from itertools import compress, repeat
-from operator import contains, itemgetter, not_
+from operator import contains, itemgetter
 from typing import Any
 
 from importbridge import JobError, RowOutcome, RowResult
@@ -52,7 +58,11 @@ _ROLES = ("row", "code", "message", "data")
 #: read after the lines of a block with quotes: a record of its own when every record before
 #: it was complete; taken into the last record's quoted cell when that record is still open
 _PROBE = "\x00importbridge: end of block\x00"
-_ERRORS_KEPT = 1024  # distinct (code, message) pairs shared before the cache starts over
+#: distinct (code, message) pairs shared before the cache starts over: its keys and errors stay
+#: well below the collector's threshold of new objects (700), so they alone set off no collection
+_ERRORS_KEPT = 128
+#: the line breaks ``open(newline="")`` reads
+_LINE_BREAKS = ("\r\n", "\n", "\r")
 #: where ``str.splitlines`` breaks a line and ``open(newline="")`` does not
 _OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
@@ -65,8 +75,8 @@ class ExportParser:
         self._rest = ""  # text after the last complete record
         self._columns: tuple[int, int, int, int, int] | None = None  # at row/code/message/data, width
         self._has_data = False
-        self._errors: dict[tuple[str, str], JobError] = {}  # (code, message) -> the shared one
-        self._pick: tuple[Any, Any, Any] = (None, None, None)  # getters of row, (code, message), data
+        self._errors = _Errors()  # (code, message) -> the shared JobError
+        self._pick: tuple[Any, ...] = ()  # getters of row, code, message, data
         self.rows = 0  # rows returned so far
 
     def feed(self, chunk: bytes) -> list[RowResult]:
@@ -99,9 +109,12 @@ class ExportParser:
         quoted cell going on) waits for more text, unless this is the ``final`` block: then it
         is read as ``csv.reader`` reads a file that ends there."""
         fresh = self._columns is None
-        records = self._line_records(text)
-        if records is not None:
-            return self._rows(records)
+        if "\0" not in text and not any(map(text.__contains__, _OTHER_BREAKS)):
+            body = self._first_line(text) if fresh else text
+            if body is not None:
+                rows = self._fast(body)
+                if rows is not None:
+                    return rows
         if fresh:  # the header is read again below
             self._columns = None
         lines = io.StringIO(text, newline="").readlines()
@@ -115,38 +128,85 @@ class ExportParser:
             self._header(records.pop(0))
         return self._rows(list(filter(None, records)))
 
-    def _line_records(self, text: str) -> list[list[str]] | None:
-        """The records of ``text`` when each of its lines is one record, else None.
-
-        Lines are split as ``open(newline="")`` splits them; a line with no quote character is
-        split at commas, the lines with one go through one ``csv.reader``, which must read
-        exactly one record from each (a quoted cell that holds a line break does not).
-        """
-        if "\0" in text or any(map(text.__contains__, _OTHER_BREAKS)):
+    def _first_line(self, text: str) -> str | None:
+        """Read the header from the first line of ``text`` and return the text after it, or
+        None when that line is not one whole record (a quoted name holding a line break)."""
+        first = text.splitlines(keepends=True)[0]
+        line = first.rstrip("\r\n")
+        header = _records([line]) if '"' in line else [line.split(",")]
+        if header is None:
             return None
-        lines = text.splitlines()
-        quoted = '"' in text
-        if self._columns is None:
-            header = _records(lines[:1]) if quoted else [lines[0].split(",")]
-            if header is None:
-                return None
-            self._header(header[0])
-            del lines[0]
+        self._header(header[0])
+        return text[len(first) :]
+
+    def _fast(self, text: str) -> list[RowResult] | None:
+        """The rows of ``text`` (whole lines, no NUL, no line break but CR and LF) when
+        each of its lines is one record, else None (``csv.reader`` then reads the block).
+
+        A block with no quote character is split at line breaks and commas; one whose every
+        cell is quoted (and holds no quote) is split at its quotes; otherwise a line with no
+        quote is split at commas and the lines with one go through one ``csv.reader``, which
+        must read exactly one record from each (a quoted cell that holds a line break does not).
+        """
         assert self._columns is not None
-        lines = list(filter(None, lines))  # blank lines are no records
+        if text.startswith('"'):
+            rows = self._all_quoted(text)
+            if rows is not None:
+                return rows
+        lines = text.splitlines()
+        if "" in lines:  # blank lines are no records
+            lines = list(filter(None, lines))
         split = repeat(","), repeat(self._columns[4])
-        if not quoted:
-            return list(map(str.split, lines, *split))
+        if '"' not in text:
+            return self._rows(list(map(str.split, lines, *split)))
         marks = list(map(contains, lines, repeat('"')))
         if all(marks):
-            return _records(lines)
-        records = list(map(str.split, lines, *split))
-        parsed = _records(list(compress(lines, marks)))
-        if parsed is None:
+            records = _records(lines)
+        else:
+            records = list(map(str.split, lines, *split))
+            parsed = _records(list(compress(lines, marks)))
+            if parsed is None:
+                return None
+            at = -1
+            for record in parsed:  # into the places of the lines with a quote, found from C
+                at = marks.index(True, at + 1)
+                records[at] = record
+        return None if records is None else self._rows(records)
+
+    def _all_quoted(self, text: str) -> list[RowResult] | None:
+        """The rows of ``text`` when every line is ``"cell","cell",...,"cell"`` with the same
+        number of cells, none holding a quote, and one kind of line break; else None.
+
+        Split at its quotes, such a block alternates: the gaps between quotes (the block's
+        start, then commas and line breaks) and the cells' text, which ``csv.reader`` reads
+        as is (a cell's line breaks included). The gaps are checked whole, from C.
+        """
+        parts = text.split('"')
+        gaps = parts[::2]
+        end = gaps[-1]
+        if gaps[0] or end not in _LINE_BREAKS or len(parts) % 2 == 0:
             return None
-        for at, record in zip(compress(range(len(lines)), marks), parsed, strict=True):
-            records[at] = record
-        return records
+        width = gaps.index(end, 1)  # cells in the first line
+        lines, extra = divmod(len(gaps) - 1, width)
+        if extra or gaps[width::width].count(end) != lines or gaps.count(",") != lines * (width - 1):
+            return None
+        cells = parts[1::2]
+        del parts, gaps  # fewer live objects (a smaller working set) while the rows are built
+        assert self._columns is not None
+        at_row, at_code, at_message, at_data, needed = self._columns
+        try:
+            if width < needed:  # short records (or a role without a column): padded below
+                raise IndexError
+            numbers = list(map(int, cells[at_row::width]))
+            if numbers and min(numbers) < 0:
+                raise ValueError
+        except (IndexError, ValueError):  # row by row
+            return self._each([cells[at : at + width] for at in range(0, len(cells), width)])
+        keys = zip(cells[at_code::width], cells[at_message::width], strict=True)
+        errors = list(map(self._errors.__getitem__, keys))
+        data = cells[at_data::width] if self._has_data else None
+        del cells
+        return self._built(numbers, errors, data)
 
     def _header(self, names: list[str]) -> None:
         roles: dict[str, int] = {}
@@ -161,32 +221,35 @@ class ExportParser:
         self._has_data = "data" in roles
         self._pick = (
             itemgetter(at_row),
-            itemgetter(at_code, at_message),
+            itemgetter(at_code),
+            itemgetter(at_message),
             itemgetter(at_data) if self._has_data else None,
         )
 
     def _rows(self, records: list[list[str]]) -> list[RowResult]:
-        """One failed row per record (none is empty), a column at a time.
-
-        The hot path of ``failed_rows``: the columns are picked, row numbers read and errors
-        looked up from C, and the rows built by ``RowResult.of_columns``. A block with a short
-        record or a row number that is not a non-negative int goes row by row (``_each``).
-        """
-        pick_row, pick_error, pick_data = self._pick
+        """One failed row per record (none is empty), a column at a time (``_built``). A block
+        with a short record or a row number that is not a non-negative int goes row by row
+        (``_each``)."""
+        pick_row, pick_code, pick_message, pick_data = self._pick
         try:  # a short record (or a role without a column) raises IndexError
             numbers = list(map(int, map(pick_row, records)))
-            keys = list(map(pick_error, records))
-            data = repeat(None) if pick_data is None else list(map(pick_data, records))
+            keys = zip(map(pick_code, records), map(pick_message, records), strict=True)
+            errors = list(map(self._errors.__getitem__, keys))
+            data = None if pick_data is None else list(map(pick_data, records))
         except (IndexError, ValueError):
             return self._each(records)
         if numbers and min(numbers) < 0:  # read as none, row by row
             return self._each(records)
-        del records  # fewer live objects for the collector to walk while the rows are built
-        shared = list(map(self._errors.get, keys))
-        if not all(shared):  # errors not seen before (a JobError is always true)
-            for at in compress(range(len(shared)), map(not_, shared)):
-                shared[at] = self._error(keys[at])
-        rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, shared, data)
+        # the records go before the rows are built (emptied: a caller may hold the list), so a
+        # block never has both alive: the collector's count of new objects stays below its
+        # threshold, and the young generation is not walked
+        records.clear()
+        return self._built(numbers, errors, data)
+
+    def _built(self, numbers: list[int], errors: list[JobError], data: list[str] | None) -> list[RowResult]:
+        """The rows of a block's columns (the hot path of ``failed_rows``): row numbers, shared
+        errors and raw values, built by ``RowResult.of_columns``."""
+        rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, errors, data)
         self.rows += len(rows)
         return rows
 
@@ -205,20 +268,24 @@ class ExportParser:
                 row: int | None = int(fields[at_row])
             except ValueError:
                 row = None
-            error = self._error((fields[at_code], fields[at_message]))
+            error = self._errors[fields[at_code], fields[at_message]]
             data = fields[at_data] if has_data else None
             rows.append(make(row if row is None or row >= 0 else None, failed, None, error, data))
         self.rows += len(rows)
         return rows
 
-    def _error(self, key: tuple[str, str]) -> JobError:
-        """The one ``JobError`` for this (code, message), made on first sight."""
-        error = self._errors.get(key)
-        if error is None:
-            if len(self._errors) >= _ERRORS_KEPT:  # many distinct errors: keep memory flat
-                self._errors.clear()
-            code, message = key
-            error = self._errors[key] = JobError(code=code or None, message=message or None)
+
+
+class _Errors(dict[tuple[str, str], JobError]):
+    """The one ``JobError`` of each (code, message), made on first sight (``__missing__``), so
+    a block's errors are all looked up from C (``map`` over ``__getitem__``), with ``zip``
+    reusing its key tuple: a row costs no tuple unless its error is new."""
+
+    def __missing__(self, key: tuple[str, str]) -> JobError:
+        if len(self) >= _ERRORS_KEPT:  # many distinct errors: keep memory flat
+            self.clear()
+        code, message = key
+        error = self[key] = JobError(code=code or None, message=message or None)
         return error
 
 

@@ -541,11 +541,14 @@ def _of_columns(columns: tuple[Iterable[Any] | None, ...]) -> list[RowResult]:
 
 def _plainly_valid(shared: list[tuple[Any, ...]], lists: list[list[Any]]) -> bool:
     """Whether every value passes its field's validator, seen from C (a column of exact types)."""
+    found: list[set[type]] = []  # the types in each checked column, the row numbers' first
     for allowed, kept, values in zip(_COLUMN_TYPES, shared, lists, strict=True):
-        if allowed is not None and not set(map(type, kept or values)) <= allowed:
-            return False
+        if allowed is not None:
+            found.append(set(map(type, kept or values)))
+            if not found[-1] <= allowed:
+                return False
     rows: Sequence[Any] = shared[0] or lists[0]
-    if _NONE in set(map(type, rows)):
+    if _NONE in found[0]:
         rows = list(filter(_not_none, rows))
     return not rows or bool(min(rows) >= 0 and max(rows) < _INT_LIMIT)
 

@@ -264,11 +264,29 @@ def test_a_lost_import_answer_says_how_to_find_the_import(importbridge_sandbox) 
     assert sb.state()["talkvalue"]["imports"] == 1
 
 
+@st.composite
+def quoted_exports(draw: st.DrawFn) -> str:
+    """Records written with every cell quoted (``csv.QUOTE_ALL``), in any line break, of any
+    widths, with cells that hold quotes, commas and line breaks, sometimes a few characters changed:
+    whole blocks of such lines are split at their quotes, the rest read by csv.reader."""
+    cell = st.one_of(st.integers(-2, 99).map(str), st.text(alphabet=st.sampled_from('1a,"\r\n '), max_size=3))
+    records = draw(st.lists(st.lists(cell, max_size=6), max_size=12))
+    out = io.StringIO()
+    breaks = st.sampled_from(["\r\n", "\n", "\r"])
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=draw(breaks)).writerows(records)
+    text = out.getvalue()
+    for _ in range(draw(st.integers(0, 3)) if text else 0):
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from(['"', ",", "\r", "\n", "a", ""])) + text[at + 1 :]
+    return text
+
+
 export_text = st.one_of(  # with and without quotes: plain text takes the split-on-commas path
     st.text(alphabet=st.sampled_from('a,"é\r\n\x00\x0b\u2028 '), max_size=300),
     st.text(alphabet=st.sampled_from("a,é\r\n\x0b\u2028 "), max_size=300),
     # row numbers that read (or not: negative, empty) amid quoted and plain records
     st.text(alphabet=st.sampled_from('17-,,"a\r\n\n'), max_size=300),
+    quoted_exports(),
 )
 block_sizes = st.lists(st.integers(1, 40), min_size=1, max_size=20)
 
@@ -344,3 +362,27 @@ def test_quoted_cells_with_line_breaks_arrive_whole_in_any_blocks(rows, sizes) -
     assert [(r.row, r.error.message, r.data) for r in parsed] == [
         (n, f"{message}\nline two", raw) for n, (_, message, raw) in enumerate(rows)
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '"1","E","m","x"\r\n"2","E","m, with a comma","y"\r\n',  # every cell quoted: split at quotes
+        '"1","E","m","x"\n"2","E","line\r\nbreak","y"\n',  # a cell's line break is the cell's
+        'a"1","E","m","x"\r\n',  # text before the first quote: csv.reader reads it unquoted
+        '"1","E","m","x"\r\n"2","E"\r\n"3","E","m","x","5","6"\r\n',  # ragged lines, same count
+        '"1","E","m","x"\r\n"2","E","m","x"\n',  # two kinds of line break
+        '"1","E","m""q","x"\r\n',  # an escaped quote
+        '"1","E","m","x"\r\n\r\n"2","E","m","x"\r\n',  # a blank line
+        '"1","E","m","x" \r\n"2","E","m","x"\r\n',  # a space after a closing quote
+        '"1","E"\r\n"2","E"\r\n',  # fewer cells than the columns
+        '"1","E","m","x"\r\n"2","E","m","x"\r\n"3"\r\n',  # a last line shorter
+        '"1","E","m","x"\r\n"7\r\n","E","m","x"\r\n',  # a block may end in a quoted cell
+        '"1","E","m","x"\r\n"a\r\nb","E","m","x"\r\n',
+    ],
+)
+def test_blocks_of_quoted_lines_read_as_csv_reader_reads_them(body: str) -> None:
+    text = HEADER + body
+    for size in range(1, 65):
+        assert parse(text, [size]) == reference(text), size
+    assert parse(text) == reference(text)
