@@ -16,20 +16,7 @@ if TYPE_CHECKING:
 
     from . import normalize as _normalize
 else:
-
-    class _OnFirstUse:
-        """Stands in for the ``normalize`` module, which loads the whole model: the first
-        attribute read imports it and puts it in this stand-in's place, so ``connect()`` (which
-        needs this class, not the payload reader) skips it and later calls cost nothing extra."""
-
-        def __getattr__(self, name: str) -> Any:
-            global _normalize
-            from . import normalize
-
-            _normalize = normalize
-            return getattr(normalize, name)
-
-    _normalize = _OnFirstUse()
+    _normalize = importbridge.lazy_module(".normalize", __package__)  # connect() needs none of it
 
 
 class QobraProvider(importbridge.Provider):

@@ -39,6 +39,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .client import ImportClient, connect
     from .convert import from_dict, from_json, to_dict, to_json
+    from .lazymodule import lazy_module
     from .markers import hookimpl
     from .model import ImportJob, JobError, RowResult, TableImport
     from .plugins import ProviderInfo, get_provider, normalize, providers, register
@@ -72,6 +73,7 @@ _LAZY: dict[str, str] = {
     "ProviderInfo": "plugins",
     "get_provider": "plugins",
     "hookimpl": "markers",
+    "lazy_module": "lazymodule",
     "normalize": "plugins",
     "providers": "plugins",
     "register": "plugins",
@@ -136,6 +138,7 @@ __all__ = [
     "from_json",
     "get_provider",
     "hookimpl",
+    "lazy_module",
     "normalize",
     "providers",
     "register",

@@ -35,7 +35,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("engines", frozenset({"transport", "syncengine", "aioengine", "httprules", "wire", "bodies", "budget"})),
     (
         "flows, provider, plugins",
-        frozenset({"flows", "provider", "plugins", "hookspecs", "markers", "settings", "reading"}),
+        frozenset(
+            {"flows", "provider", "plugins", "hookspecs", "markers", "lazymodule", "settings", "reading"}
+        ),
     ),
     ("model", frozenset({"model", "states", "convert", "errors", "jsontext", "_fastinit", "_deferred"})),
 )
