@@ -7,7 +7,7 @@ import math
 
 import pytest
 import requests
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import importbridge
@@ -34,6 +34,7 @@ def test_progress_never_goes_back_and_stays_in_bounds(curve, times):
 
 
 @given(curves, fractions)
+@example(((0.0, 0.0), (0.75, 5e-324), (1.0, 1.0)), 5e-324)  # a subnormal step: once gave 1.0
 def test_time_at_is_when_the_curve_first_gets_there(curve, done):
     at = time_at(curve, done)
     assert 0.0 <= at <= 1.0

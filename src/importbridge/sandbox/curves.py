@@ -100,7 +100,9 @@ def time_at(curve: Curve, done: float) -> float:
         if p1 >= done:
             if p1 == p0 or p0 >= done:
                 return t0
-            at = t0 + (t1 - t0) * (done - p0) / (p1 - p0)
+            # the share of the span first: (t1 - t0) * (done - p0) can round to a subnormal
+            # that the division then blows up past t1
+            at = min(t1, t0 + (t1 - t0) * ((done - p0) / (p1 - p0)))
             # a span too small to divide in rounds back to t0: the curve gets there at t1
             return at if progress_at(curve, at) >= done - _ROUNDING else t1
     return 1.0
