@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from itertools import repeat
 from types import MappingProxyType
 from typing import Any
 
@@ -154,7 +153,8 @@ def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
         details = problem.objects("parsing_error_details")
         build = functools.partial(_failed_lines, problem, details, error.code, key or None)
         # every entry checked: built when read; an unusual one: built (and explained) now
-        lines = (len(details), build if _plain(details) else build())
+        plain = PayloadReader.plain_rows(details, texts=("details",), row_number="line_number")
+        lines = (len(details), build if plain else build())
     if reported is _FINISHED:
         reported = settle_state(
             reported,
@@ -172,30 +172,6 @@ def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
         error=error,
     )
     return table, lines, listed
-
-
-def _plain(details: list[Mapping[str, Any]]) -> bool:
-    """Whether every entry is a plain object whose fields ``_failed_lines`` takes as they are
-    (checked column by column, in C: a fraction of what building the rows costs)."""
-    if not details:
-        return True
-    get: Callable[[Any, str], Any] = dict.get
-    if not (
-        set(map(type, details)) <= _OBJECT
-        and set(map(type, map(get, details, repeat("details")))) <= _TEXT
-    ):
-        return False
-    numbers: list[Any] = list(map(get, details, repeat("line_number")))
-    kinds = set(map(type, numbers))
-    if kinds == _INT:  # rows are numbered from 1
-        return bool(min(numbers) >= 1)
-    return kinds <= _NUMBER and min((n for n in numbers if n is not None), default=1) >= 1
-
-
-_OBJECT = frozenset({dict})
-_TEXT = frozenset({str, type(None)})
-_INT = frozenset({int})
-_NUMBER = frozenset({int, type(None)})
 
 
 def _failed_lines(

@@ -21,9 +21,12 @@ path, to explain the first bad entry.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
 from typing import Any, Literal, TypeVar
 
 from .convert import parse_datetime
@@ -65,6 +68,10 @@ _KINDS: dict[type, str] = {
 
 
 _DICT_ONLY = frozenset({dict})
+_TEXT_OR_NULL = frozenset({str, type(None)})
+_INT_ONLY = frozenset({int})
+_INT_OR_NULL = frozenset({int, type(None)})
+_not_null = functools.partial(operator.is_not, None)
 _UTC = timezone.utc
 _new = object.__new__
 #: what ``percent`` makes of the usual percentage strings, by dictionary lookup
@@ -372,6 +379,34 @@ class PayloadReader:
                     self.provider, f"{self.where(key)}[{index}]", f"expected an object, got {describe(value)}"
                 )
         return values
+
+    @staticmethod
+    def plain_rows(
+        entries: list[Mapping[str, Any]], *, texts: tuple[str, ...] = (), row_number: str | None = None
+    ) -> bool:
+        """Whether every entry is a plain JSON object (a ``dict``) whose ``texts`` fields are each
+        a string or missing / null and whose ``row_number`` field, if named, is an int from 1 or
+        missing / null: the entries a row loop may take as they are.
+
+        Checked column by column, from C, so validating a payload's thousands of rows costs a
+        fraction of building them; on False, read the entries one by one through ``item`` (whose
+        errors name the bad field).
+        """
+        if not entries:
+            return True
+        get: Any = dict.get
+        if not set(map(type, entries)) <= _DICT_ONLY:
+            return False
+        for key in texts:
+            if not set(map(type, map(get, entries, repeat(key)))) <= _TEXT_OR_NULL:
+                return False
+        if row_number is None:
+            return True
+        numbers: list[Any] = list(map(get, entries, repeat(row_number)))
+        kinds = set(map(type, numbers))
+        if kinds == _INT_ONLY:  # the usual column: rows are numbered from 1
+            return bool(min(numbers) >= 1)
+        return kinds <= _INT_OR_NULL and min(filter(_not_null, numbers), default=1) >= 1
 
     def items(self, key: str, *, required: bool = False) -> list[PayloadReader]:
         """Readers for each object of the array at ``key`` (paths ``key[0]``, ``key[1]``, ...)."""

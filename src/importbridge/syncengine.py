@@ -142,28 +142,18 @@ def _send(transport: Transport, request: Request) -> tuple[Response, _Streamed |
         if not any(name.lower() == "content-type" for name in headers):
             headers["Content-Type"] = request.body.content_type
         data = _BodyFile(request.body) if request.body.length is None else _SizedBodyFile(request.body)
+    options: dict[str, Any] = {
+        "params": request.params,
+        "json": request.json,
+        "data": data,
+        "headers": headers,
+        "idempotent": request.idempotent,
+    }
     if request.stream:
-        response = transport.request(
-            request.method,
-            request.path,
-            params=request.params,
-            json=request.json,
-            data=data,
-            headers=headers,
-            idempotent=request.idempotent,
-            stream=True,
-        )
+        response = transport.request(request.method, request.path, stream=True, **options)
         streamed = _Streamed(transport, request, response)
         return Response(response.status_code, dict(response.headers)), streamed
-    response, payload = transport.request_json(
-        request.method,
-        request.path,
-        params=request.params,
-        json=request.json,
-        data=data,
-        headers=headers,
-        idempotent=request.idempotent,
-    )
+    response, payload = transport.request_json(request.method, request.path, **options)
     return Response(response.status_code, dict(response.headers), payload), None
 
 

@@ -468,3 +468,40 @@ def test_row_numbers_start_at_one(value: int | None, expected: int | None) -> No
 def test_row_number_zero_is_a_payload_error() -> None:
     fails(lambda: reader({"n": 0}).row_number("n"), "n", "expected a row number from 1, got 0")
     fails(lambda: reader({"n": True}).row_number("n"), "n", "expected a non-negative integer")
+
+
+# -- plain_rows: the column check agrees with reading each entry ------------------------------
+
+_cells = st.one_of(st.none(), st.text(max_size=3), st.integers(-2, 3), st.booleans(), st.floats(0, 2))
+_entries = st.lists(
+    st.one_of(
+        st.dictionaries(st.sampled_from(["code", "message", "row", "other"]), _cells, max_size=4),
+        _cells,
+    ),
+    max_size=8,
+)
+
+
+def _each_plain(entries: list[Any]) -> bool:
+    """The specification: every entry a dict, its texts str or None, its row an int >= 1 or None."""
+    for entry in entries:
+        if type(entry) is not dict:
+            return False
+        if any(entry.get(key) is not None and type(entry.get(key)) is not str for key in ("code", "message")):
+            return False
+        row = entry.get("row")
+        if row is not None and (type(row) is not int or row < 1):
+            return False
+    return True
+
+
+@given(_entries)
+def test_plain_rows_agrees_with_reading_each_entry(entries: list[Any]) -> None:
+    plain = PayloadReader.plain_rows(entries, texts=("code", "message"), row_number="row")
+    assert plain is _each_plain(entries)
+
+
+def test_plain_rows_without_a_row_number_column_checks_types_only() -> None:
+    assert PayloadReader.plain_rows([{"code": "x", "row": 0}], texts=("code",))
+    assert not PayloadReader.plain_rows([{"code": 1}], texts=("code",))
+    assert PayloadReader.plain_rows([])
