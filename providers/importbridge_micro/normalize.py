@@ -16,9 +16,10 @@ written down in docs/providers.md (Micro):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from itertools import compress, repeat
 from operator import is_not
+from types import MappingProxyType
 from typing import Any
 
 from importbridge import (
@@ -33,7 +34,7 @@ from importbridge import (
 
 from .words import STATUS_WORDS
 
-__all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
+__all__ = ["PROVIDER", "ROW_ARRAYS", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "micro"
 
@@ -58,7 +59,7 @@ def normalize(payload: Any) -> ImportJob:
     has_results = r.has("results")
     if has_results:
         results = r.objects("results")
-        counted = _counted(results)
+        counted = _summed(PayloadReader.fold(results, _counted))
         if counted is None:  # an unusual entry: build (and explain) row by row now
             rows, rejected, updated = _rows(r, results)
         else:  # every entry checked: build the rows when someone reads them
@@ -117,6 +118,15 @@ def _job_error(reader: PayloadReader | None) -> JobError | None:
     return JobError(code=reader.string("code"), message=reader.string("message"))
 
 
+def _summed(parts: list[Any]) -> tuple[int, int] | None:
+    """The (failed, updated) of every chunk of ``results`` added up; None if any was unusual."""
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[no-any-return]
+    if None in parts:
+        return None
+    return sum(part[0] for part in parts), sum(part[1] for part in parts)
+
+
 def _counted(results: list[Mapping[str, Any]]) -> tuple[int, int] | None:
     """(failed, updated) for ``results`` whose every entry is a plain object with exactly the
     JSON types ``_rows`` builds from without a question; None for anything else.
@@ -147,17 +157,20 @@ def _counted(results: list[Mapping[str, Any]]) -> tuple[int, int] | None:
     return len(errors), existing.count(True) - list(compress(existing, failing)).count(True)
 
 
+#: ``Provider.row_arrays``: a long payload's ``results`` are decoded in chunks, each counted by ``_counted``
+ROW_ARRAYS: Mapping[str, Callable[[list[Any]], object]] = MappingProxyType({"results": _counted})
+
 _OBJECT = frozenset({dict})
 _TEXT = frozenset({str, type(None)})
 _FLAG = frozenset({bool, type(None)})
 _PROBLEM = frozenset({dict, type(None)})
 
 
-def _built(r: PayloadReader, results: list[Mapping[str, Any]]) -> tuple[RowResult, ...]:
+def _built(r: PayloadReader, results: Sequence[Mapping[str, Any]]) -> tuple[RowResult, ...]:
     return _rows(r, results)[0]
 
 
-def _rows(r: PayloadReader, results: list[Mapping[str, Any]]) -> tuple[tuple[RowResult, ...], int, int]:
+def _rows(r: PayloadReader, results: Sequence[Mapping[str, Any]]) -> tuple[tuple[RowResult, ...], int, int]:
     """One RowResult per entry, and how many failed and were updated.
 
     The loop handles the exact JSON types inline (a hot path: 10,000 rows are common); any

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,6 +39,9 @@ class MicroProvider(importbridge.Provider):
 
     def normalize(self, payload: Any) -> ImportJob:
         return _normalize.normalize(payload)
+
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return _normalize.ROW_ARRAYS
 
     def sample_payloads(self) -> Sequence[Any]:
         return _normalize.SAMPLES

@@ -18,7 +18,7 @@ are written down in docs/providers.md (Qobra):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -35,7 +35,7 @@ from importbridge import (
 
 from .words import STATUS_WORDS
 
-__all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
+__all__ = ["PROVIDER", "ROW_ARRAYS", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "qobra"
 
@@ -153,7 +153,7 @@ def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
         details = problem.objects("parsing_error_details")
         build = functools.partial(_failed_lines, problem, details, error.code, key or None)
         # every entry checked: built when read; an unusual one: built (and explained) now
-        plain = PayloadReader.plain_rows(details, texts=("details",), row_number="line_number")
+        plain = all(PayloadReader.fold(details, _plain))
         lines = (len(details), build if plain else build())
     if reported is _FINISHED:
         reported = settle_state(
@@ -174,8 +174,17 @@ def _table(t: PayloadReader) -> tuple[TableImport, _Lines, bool]:
     return table, lines, listed
 
 
+#: whether a chunk of ``parsing_error_details`` holds only lines ``_failed_lines`` takes as they are
+_plain = functools.partial(PayloadReader.plain_rows, texts=("details",), row_number="line_number")
+
+#: ``Provider.row_arrays``: a long payload's failed lines, table by table, in chunks
+ROW_ARRAYS: Mapping[str, Callable[[list[Any]], object]] = MappingProxyType(
+    {"data_import.data_tables_details[].error.parsing_error_details": _plain}
+)
+
+
 def _failed_lines(
-    problem: PayloadReader, entries: list[Mapping[str, Any]], code: str | None, table: str | None
+    problem: PayloadReader, entries: Sequence[Mapping[str, Any]], code: str | None, table: str | None
 ) -> tuple[RowResult, ...]:
     """``parsing_error_details`` as failed rows; the loop checks exact types inline and reads
     an odd entry through its reader, which names the bad field."""

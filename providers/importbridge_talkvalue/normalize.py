@@ -18,7 +18,7 @@ docs/providers.md (TalkValue):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -34,7 +34,7 @@ from importbridge import (
 
 from .words import STATUS_WORDS
 
-__all__ = ["PROVIDER", "SAMPLES", "STATUS_WORDS", "normalize"]
+__all__ = ["PROVIDER", "ROW_ARRAYS", "SAMPLES", "STATUS_WORDS", "normalize"]
 
 PROVIDER = "talkvalue"
 
@@ -84,7 +84,7 @@ def normalize(payload: Any) -> ImportJob:
         ()
         if not entries
         else functools.partial(_failed_rows, r, entries)
-        if PayloadReader.plain_rows(entries, texts=("errorCode", "errorMessage"), row_number="rowNum")
+        if all(PayloadReader.fold(entries, _plain))
         else _failed_rows(r, entries)
     )
     r.at_most("failedRows", len(entries), "failedCount", failed, what="failedRows entries")
@@ -110,6 +110,15 @@ def normalize(payload: Any) -> ImportJob:
         file_name=r.string("fileName"),
         raw=payload,
     )
+
+
+#: whether a chunk of ``failedRows`` holds only entries ``_failed_rows`` takes as they are
+_plain = functools.partial(PayloadReader.plain_rows, texts=("errorCode", "errorMessage"), row_number="rowNum")
+
+#: ``Provider.row_arrays``: a long payload's ``failedRows`` (REST body or CLI envelope) in chunks
+ROW_ARRAYS: Mapping[str, Callable[[list[Any]], object]] = MappingProxyType(
+    {"failedRows": _plain, "data.failedRows": _plain}
+)
 
 
 def _record(r: PayloadReader) -> PayloadReader:
@@ -143,7 +152,7 @@ def _progress(processed: int | None, total: int | None, state: JobState) -> floa
     return 1.0 if total == 0 and state.is_terminal else None
 
 
-def _failed_rows(r: PayloadReader, entries: list[Mapping[str, Any]]) -> tuple[RowResult, ...]:
+def _failed_rows(r: PayloadReader, entries: Sequence[Mapping[str, Any]]) -> tuple[RowResult, ...]:
     """``failedRows`` as failed rows; exact types inline, anything odd read through a reader."""
     rows: list[RowResult] = []
     append = rows.append

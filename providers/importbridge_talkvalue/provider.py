@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import importbridge
@@ -33,6 +33,9 @@ class TalkValueProvider(importbridge.Provider):
 
     def normalize(self, payload: Any) -> ImportJob:
         return _normalize.normalize(payload)
+
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return _normalize.ROW_ARRAYS
 
     def sample_payloads(self) -> Sequence[Any]:
         return _normalize.SAMPLES

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from .client import ImportClient, connect
     from .convert import from_dict, from_json, to_dict, to_json
     from .lazymodule import lazy_module
+    from .longarrays import LongArray
     from .markers import hookimpl
     from .model import ImportJob, JobError, RowResult, TableImport
     from .plugins import ProviderInfo, get_provider, normalize, providers, register
@@ -70,6 +71,7 @@ _LAZY: dict[str, str] = {
     "Provider": "provider",
     "Setting": "provider",
     "PayloadReader": "reading",
+    "LongArray": "longarrays",
     "ProviderInfo": "plugins",
     "get_provider": "plugins",
     "hookimpl": "markers",
@@ -107,6 +109,7 @@ __all__ = [
     "JobExpired",
     "JobNotFound",
     "JobState",
+    "LongArray",
     "PayloadError",
     "PayloadReader",
     "PluginConflictError",

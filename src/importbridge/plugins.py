@@ -28,6 +28,9 @@ from .errors import (
     UnknownProviderError,
 )
 from .jsontext import JSONTextError, loads
+from .longarrays import LONG_TEXT, Paths
+from .longarrays import decode as decode_long
+from .longarrays import paths as long_paths
 from .provider import NAME_PATTERN, Provider
 
 if TYPE_CHECKING:
@@ -393,8 +396,8 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     if isinstance(payload, _TEXT):
         if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
             with paused_gc():
-                return adapter.normalize(_decoded(adapter.name, payload))
-        return adapter.normalize(_decoded(adapter.name, payload))
+                return adapter.normalize(_decoded(adapter, payload))
+        return adapter.normalize(_decoded(adapter, payload))
     job = adapter.normalize(payload)
     job.rows  # noqa: B018 (built now, see above)
     return job
@@ -410,8 +413,21 @@ BULK_TEXT = 64 * 1024
 _TEXT = (str, bytes, bytearray, memoryview)
 
 
-def _decoded(name: str, text: str | bytes | bytearray | memoryview) -> object:
+def _row_array_paths(adapter: Provider) -> Paths:
+    """The adapter's ``row_arrays`` as a tree of paths; a malformed one is the plugin's fault."""
     try:
+        return long_paths(adapter.row_arrays())
+    except ValueError as exc:
+        raise InvalidPluginError(f"provider {adapter.name!r}: row_arrays(): {exc}") from None
+
+
+def _decoded(adapter: Provider, text: str | bytes | bytearray | memoryview) -> object:
+    """The payload text decoded; a long one's row arrays (``Provider.row_arrays``) in chunks."""
+    try:
+        if len(text) >= LONG_TEXT:
+            tree = _row_array_paths(adapter)
+            if tree:
+                return decode_long(text, tree)
         return loads(text)
     except JSONTextError as exc:
-        raise PayloadError(name, "", str(exc)) from None
+        raise PayloadError(adapter.name, "", str(exc)) from None

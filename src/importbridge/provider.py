@@ -9,7 +9,7 @@ provider by name; a third-party plugin subclasses ``Provider`` exactly as the bu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -94,6 +94,20 @@ class Provider:
         could not have sent, must ignore unknown extra fields, and must not mutate ``payload``.
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement normalize()")
+
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        """Where a payload's long arrays of rows are, and the check each chunk of one gets.
+
+        Keys are paths into the payload: ``"results"``, ``"data.failedRows"``, and ``[]`` for
+        every element of an array (``"tables[].errors"``). For a payload given as text of
+        ``LONG_TEXT`` bytes or more, ``importbridge.normalize`` decodes each such array in chunks,
+        calls its function on every chunk (a list of the decoded entries) and keeps only the
+        answers and the text: ``normalize`` then finds a ``LongArray`` there, whose entries are
+        decoded again when read. ``PayloadReader.fold(entries, check)`` with the same function
+        hands back those answers (or computes them, for a list). The default names none: every
+        array is decoded at once, as ``json.loads`` would.
+        """
+        return {}
 
     def sample_payloads(self) -> Sequence[Any]:
         """Valid payloads for the conformance suite: at least one per status word (it checks)."""

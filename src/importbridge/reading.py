@@ -24,13 +24,15 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from itertools import repeat
 from typing import Any, Literal, TypeVar
 
 from .convert import parse_datetime
 from .errors import PayloadError
+from .longarrays import Check, LongArray
+from .longarrays import fold as _fold
 
 __all__ = ["PayloadReader"]
 
@@ -59,6 +61,7 @@ _KINDS: dict[type, str] = {
     dict: "object",
     list: "array",
     tuple: "array",
+    LongArray: "array",
     str: "string",
     bool: "boolean",
     int: "integer",
@@ -349,10 +352,11 @@ class PayloadReader:
             return None
         return self._nested(value, key)
 
-    def array(self, key: str, *, required: bool = False) -> list[Any] | None:
-        """The JSON array at ``key`` as given (elements unchecked; do not mutate it)."""
+    def array(self, key: str, *, required: bool = False) -> list[Any] | LongArray | None:
+        """The JSON array at ``key`` as given (elements unchecked; do not mutate it): a list, or
+        a ``LongArray`` where the provider's ``row_arrays`` put one."""
         value = self.data.get(key)
-        if type(value) is list:
+        if type(value) is list or type(value) is LongArray:
             return value
         if value is None:
             if required:
@@ -362,16 +366,20 @@ class PayloadReader:
             return list(value)
         raise self.error(key, f"expected an array, got {describe(value)}")
 
-    def objects(self, key: str, *, required: bool = False) -> list[Mapping[str, Any]]:
+    def objects(self, key: str, *, required: bool = False) -> list[Mapping[str, Any]] | LongArray:
         """The array of objects at ``key`` as raw mappings; missing or ``null`` is empty.
 
         Every element is checked to be an object (the error names ``key[i]``); the
-        mappings themselves are the payload's own: read them, never change them.
+        mappings themselves are the payload's own: read them, never change them. A
+        ``LongArray`` (``row_arrays``) comes back as it is: its decode already checked them.
         """
         values = self.array(key, required=required)
         if not values:
             return []
-        if set(map(type, values)) <= _DICT_ONLY:  # the usual case, checked in C
+        if type(values) is LongArray:
+            if values.objects:
+                return values
+        elif set(map(type, values)) <= _DICT_ONLY:  # the usual case, checked in C
             return values
         for index, value in enumerate(values):
             if type(value) is not dict and not isinstance(value, Mapping):
@@ -379,6 +387,17 @@ class PayloadReader:
                     self.provider, f"{self.where(key)}[{index}]", f"expected an object, got {describe(value)}"
                 )
         return values
+
+    @staticmethod
+    def fold(entries: Sequence[Any], check: Check) -> list[object]:
+        """``check`` applied to each chunk of an array's entries, in order: ``[check(entries)]``
+        for a list; for a ``LongArray``, one value per chunk (those of the provider's own
+        ``row_arrays`` check come from memory: they ran while the payload was decoded).
+
+        How an adapter validates (and counts) a row array that may be long: ``fold`` it with the
+        function its ``row_arrays`` names for that path, and combine the answers.
+        """
+        return _fold(entries, check)
 
     @staticmethod
     def plain_rows(
