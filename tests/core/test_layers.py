@@ -39,7 +39,12 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             {"flows", "provider", "plugins", "hookspecs", "markers", "lazymodule", "settings", "reading"}
         ),
     ),
-    ("model", frozenset({"model", "states", "convert", "errors", "jsontext", "_fastinit", "_deferred"})),
+    (
+        "model",
+        frozenset(
+            {"model", "states", "convert", "errors", "jsontext", "longarrays", "_fastinit", "_deferred"}
+        ),
+    ),
 )
 LEVEL = {unit: level for level, (_, units) in enumerate(LAYERS) for unit in units}
 
