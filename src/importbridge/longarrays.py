@@ -52,7 +52,7 @@ _SPACE = r"[ \t\n\r]*"
 #: an object entry's end, a comma, and the next entry's start
 _ANY_ENTRY = re.compile(r"\}" + _SPACE + "," + _SPACE + r"\{")
 #: an object entry's opening up to its first key (``{"rowNum"``): entries of a row array share it
-_OPENING = re.compile(r'\{' + _SPACE + r'"[^"\\]{1,64}"')
+_OPENING = re.compile(r"\{" + _SPACE + r'"[^"\\]{1,64}"')
 #: candidate cuts tried before the rest of the array goes through one decode
 _TRIES = 3
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
