@@ -340,11 +340,19 @@ class _Walk:
                 return entries, stop, False
             # the array's own ``]`` came first: these are its last entries
             return entries, _entries_end(text, start - 1 + end), True
-        try:
-            entries, end = _scan("[" + text[start:], 0)
-        except StopIteration:
-            raise _Doubt from None
-        return entries, _entries_end(text, start - 1 + end), True
+        # no proven cut: the rest of the array, in windows of text that double until one holds
+        # its ``]`` (a window cut short cannot close the array, so it fails rather than misleads)
+        size = 4 * self.chunk
+        while True:
+            piece = "[" + text[start : start + size]
+            try:
+                entries, end = _scan(piece, 0)
+            except (StopIteration, ValueError, RecursionError):
+                if start + size >= len(text):
+                    raise _Doubt from None  # broken: ``loads`` says how
+                size *= 2
+                continue
+            return entries, _entries_end(text, start - 1 + end), True
 
 
 def _entries_end(text: str, after: int) -> int:
