@@ -52,6 +52,7 @@ from .httprules import (
     out_of_budget,
     retry_after_seconds,
 )
+from .longarrays import loads_for
 
 if TYPE_CHECKING:
     import aiohttp
@@ -289,7 +290,7 @@ class AsyncTransport:
         if not body:
             return Response(status, answer_headers), None
         try:
-            data = jsontext.loads(body)
+            data = loads_for(self.provider, body)  # a long one's row arrays in chunks
         except jsontext.JSONTextError as exc:  # truncated, garbled or not strict JSON: the answer is lost
             reason = rules.unreadable(outcome, exc)
             if not safe:

@@ -29,11 +29,12 @@ import bisect
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any, ClassVar, Protocol, overload
 
+from .errors import InvalidPluginError
 from .jsontext import MAX_DEPTH, _deeper_than, _scan, _skip_space, loads
 
-__all__ = ["CHUNK", "LONG_TEXT", "Check", "LongArray", "decode", "fold", "paths"]
+__all__ = ["CHUNK", "LONG_TEXT", "Check", "LongArray", "decode", "fold", "loads_for", "paths"]
 
 #: from this length on, a payload text given to ``normalize`` has its providers' row arrays
 #: decoded in chunks (a 10,000-row payload is about 1 MB of text)
@@ -192,6 +193,27 @@ def paths(arrays: Mapping[str, Check]) -> Paths:
 
 
 # -- decoding ---------------------------------------------------------------------------------
+
+
+class _Declares(Protocol):
+    """What ``loads_for`` needs of a provider."""
+
+    name: ClassVar[str]
+
+    def row_arrays(self) -> Mapping[str, Check]: ...
+
+
+def loads_for(provider: _Declares, text: str | bytes | bytearray | memoryview) -> Any:
+    """A payload or response text of ``provider`` decoded: ``jsontext.loads``, and from
+    ``LONG_TEXT`` on with the arrays its ``row_arrays`` names in chunks (``JSONTextError`` alike)."""
+    if len(text) >= LONG_TEXT:
+        try:
+            tree = paths(provider.row_arrays())
+        except ValueError as exc:
+            raise InvalidPluginError(f"provider {provider.name!r}: row_arrays(): {exc}") from None
+        if tree:
+            return decode(text, tree)
+    return loads(text)
 
 
 class _Doubt(Exception):

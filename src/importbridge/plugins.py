@@ -27,10 +27,8 @@ from .errors import (
     PluginLoadError,
     UnknownProviderError,
 )
-from .jsontext import JSONTextError, loads
-from .longarrays import LONG_TEXT, Paths
-from .longarrays import decode as decode_long
-from .longarrays import paths as long_paths
+from .jsontext import JSONTextError
+from .longarrays import loads_for
 from .provider import NAME_PATTERN, Provider
 
 if TYPE_CHECKING:
@@ -413,21 +411,9 @@ BULK_TEXT = 64 * 1024
 _TEXT = (str, bytes, bytearray, memoryview)
 
 
-def _row_array_paths(adapter: Provider) -> Paths:
-    """The adapter's ``row_arrays`` as a tree of paths; a malformed one is the plugin's fault."""
-    try:
-        return long_paths(adapter.row_arrays())
-    except ValueError as exc:
-        raise InvalidPluginError(f"provider {adapter.name!r}: row_arrays(): {exc}") from None
-
-
 def _decoded(adapter: Provider, text: str | bytes | bytearray | memoryview) -> object:
     """The payload text decoded; a long one's row arrays (``Provider.row_arrays``) in chunks."""
     try:
-        if len(text) >= LONG_TEXT:
-            tree = _row_array_paths(adapter)
-            if tree:
-                return decode_long(text, tree)
-        return loads(text)
+        return loads_for(adapter, text)
     except JSONTextError as exc:
         raise PayloadError(adapter.name, "", str(exc)) from None

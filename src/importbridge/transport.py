@@ -59,6 +59,7 @@ from .httprules import (
     retry_after_seconds,
     server_time,
 )
+from .longarrays import loads_for
 from .settings import Settings
 from .wire import DeadlineAdapter, exchange
 
@@ -302,7 +303,7 @@ class Transport:
         if not decode or not body:  # an empty answer (204) decodes to None, as in the asyncio engine
             return response, None
         try:
-            return response, jsontext.loads(body)
+            return response, loads_for(self.provider, body)  # a long one's row arrays in chunks
         except jsontext.JSONTextError as exc:  # truncated, garbled or not strict JSON: the answer is lost
             reason = rules.unreadable(outcome, exc)
             if not safe:
