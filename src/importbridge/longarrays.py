@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, overload
 
 from .errors import InvalidPluginError
-from .jsontext import MAX_DEPTH, _deeper_than, _scan, _skip_space, loads
+from .jsontext import MAX_DEPTH, JSONTextError, _deeper_than, _scan, _skip_space, loads
 
 __all__ = ["CHUNK", "LONG_TEXT", "Check", "LongArray", "decode", "fold", "loads_for", "paths"]
 
@@ -212,8 +212,23 @@ def loads_for(provider: _Declares, text: str | bytes | bytearray | memoryview) -
         except ValueError as exc:
             raise InvalidPluginError(f"provider {provider.name!r}: row_arrays(): {exc}") from None
         if tree:
-            return decode(text, tree)
+            try:
+                return decode(text, tree)
+            except JSONTextError:
+                raise
+            except Exception as exc:  # a check's own failure, which a list would have met in normalize
+                reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+                message = f"provider {provider.name!r}: a row_arrays() check raised {reason}"
+                raise InvalidPluginError(message) from exc
     return loads(text)
+
+
+class _CheckRaised(Exception):
+    """A provider's chunk check raised ``error``: ``decode`` raises that, as it is."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class _Doubt(Exception):
@@ -225,6 +240,7 @@ def decode(text: str | bytes | bytearray | memoryview, tree: Paths, chunk: int =
 
     Same value (as compared with ``==``), same errors: anything the walk does not read exactly
     (malformed JSON, a refused value, a cut that proves nothing) is decoded by ``loads`` alone.
+    An exception a check raises comes out as it is.
     """
     original = text
     raw: bytes | None = None
@@ -240,6 +256,8 @@ def decode(text: str | bytes | bytearray | memoryview, tree: Paths, chunk: int =
         value, end = walk.value(start, tree)
         if _skip_space(text, end).end() != len(text):
             raise _Doubt
+    except _CheckRaised as raised:
+        raise raised.error from None
     except (_Doubt, StopIteration, ValueError, IndexError, RecursionError):
         return loads(original)  # raises what it raises for this text (or reads it, if we erred)
     if _deeper_than(text, raw, MAX_DEPTH):
@@ -332,13 +350,16 @@ class _Walk:
             spans.append((start, stop))
             ends.append(count)
             objects = objects and set(map(type, entries)) <= _DICT_ONLY
-            checked.append(check(entries))
+            try:
+                checked.append(check(entries))
+            except Exception as exc:  # the provider's own code: not a doubt about the text
+                raise _CheckRaised(exc) from exc
             del entries  # (the point: a chunk's objects are gone before the next is made)
             if last:
                 # ``stop`` is where the array's entries end; its ``]`` follows the whitespace
                 array = LongArray(text, spans, ends, check, checked, objects)
                 return array, _skip_space(text, stop).end() + 1
-            start = _skip_space(text, stop + 1).end()  # past the comma
+            start = _skip_space(text, _skip_space(text, stop).end() + 1).end()  # past the comma
 
     def _piece(self, start: int) -> tuple[list[Any], int, bool]:
         """Entries from ``start``: a chunk's (up to a proven cut), or the rest of the array's.

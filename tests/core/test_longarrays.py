@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import importbridge
-from importbridge import InvalidPluginError, LongArray, PayloadError, PayloadReader, Provider
+from importbridge import InvalidPluginError, LongArray, PayloadError, PayloadReader, Provider, longarrays
 from importbridge import plugins as plugins_module
 from importbridge.jsontext import MAX_DEPTH, JSONTextError, loads
 from importbridge.longarrays import decode, paths
@@ -56,6 +56,8 @@ def _dump(value: Any, style: int) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if style == 1:
         return json.dumps(value)
+    if style == 5:  # space around every comma and colon
+        return json.dumps(value, separators=(" , ", " : "))
     return json.dumps(value, indent=style - 1)
 
 
@@ -70,7 +72,7 @@ def _chunks_seen() -> tuple[list[list[Any]], Callable[[list[Any]], object]]:
 
 
 @settings(max_examples=300)
-@given(rows=_rows, other=_json, style=st.integers(0, 4), chunk=st.integers(1, 300))
+@given(rows=_rows, other=_json, style=st.integers(0, 5), chunk=st.integers(1, 300))
 @example(rows=[{"id": '}, {"id": 1}'}, {"id": 2}], other=None, style=1, chunk=1)
 @example(rows=[{"id": [{"id": 1}, {"id": 2}]}, {"id": 3}], other=None, style=1, chunk=1)
 def test_decode_equals_loads_and_checks_every_chunk_once(
@@ -271,9 +273,9 @@ class _Listed(Provider):
 
 @pytest.fixture
 def listed(monkeypatch: pytest.MonkeyPatch) -> _Listed:
+    monkeypatch.setattr(longarrays, "LONG_TEXT", 0)
     provider = _Listed()
     importbridge.register(provider)
-    monkeypatch.setattr(plugins_module, "LONG_TEXT", 0)
     yield provider
     plugins_module._registry.unregister(provider.name)
 
@@ -296,3 +298,27 @@ def test_a_plugins_malformed_row_arrays_is_its_own_error(
     monkeypatch.setattr(listed, "arrays", {"items..x": len})
     with pytest.raises(InvalidPluginError, match=r"provider 'listed': row_arrays\(\): .*empty step"):
         importbridge.normalize("listed", b'{"items": []}')
+
+
+@pytest.mark.parametrize("separators", [(",", ":"), (" , ", " : "), ("\n,\n", ":")])
+def test_entries_are_cut_whatever_space_surrounds_their_commas(separators: tuple[str, str]) -> None:
+    rows = [{"id": str(n), "n": n} for n in range(50)]
+    seen, check = _chunks_seen()
+    array = decode(json.dumps({"results": rows}, separators=separators), paths({"results": check}), 40)[
+        "results"
+    ]
+    assert array == rows
+    assert len(seen) > 10  # cut, not read whole
+
+
+def test_a_check_that_raises_is_the_plugins_error(listed: _Listed, monkeypatch: pytest.MonkeyPatch) -> None:
+    def careless(chunk: list[Any]) -> object:
+        return [entry["n"] for entry in chunk]
+
+    monkeypatch.setattr(listed, "arrays", {"items": careless})
+    with pytest.raises(
+        InvalidPluginError, match=r"provider 'listed': a row_arrays\(\) check raised TypeError"
+    ):
+        importbridge.normalize("listed", json.dumps({"items": [{"n": 1}, 5, {"n": 2}]}))
+    with pytest.raises(TypeError):  # decode itself hands the check's error on as it is
+        decode(json.dumps({"items": [{"n": 1}, 5]}), paths({"items": careless}), 1)
