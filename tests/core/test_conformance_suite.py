@@ -293,6 +293,18 @@ class ChecksTheFirstChunkOnly(ChunksItsRows):
         return bool(PayloadReader.fold(rows, _numbered)[0])
 
 
+def _numbered_carelessly(chunk: list[Any]) -> bool:
+    return all(row["n"] >= 1 for row in chunk)  # the fault: a TypeError for an entry not an object
+
+
+class ChecksCarelessly(ChunksItsRows):
+    """Its ``row_arrays`` check takes every entry for an object: for a long text, the TypeError
+    escapes the decode, before normalize is called (its own reading is careful)."""
+
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return {"rows": _numbered_carelessly}
+
+
 class TakesOnlyLists(Careful):
     """Declares ``rows`` a long row array, but reads it only as a list."""
 
@@ -395,6 +407,7 @@ def test_checking_only_the_first_chunk_is_right_for_lists() -> None:
         (EncodesText(), "test_fuzz_hostile_json_text", "UnicodeEncodeError"),
         (TakesOnlyLists(), "test_samples_normalize_alike_from_long_row_arrays", "rejected a payload with"),
         (ChecksTheFirstChunkOnly(), "test_fuzz_long_row_arrays", (MODEL_REFUSED, "accepted a payload with")),
+        (ChecksCarelessly(), "test_fuzz_long_row_arrays", "a row_arrays() check raised"),
         (DeclaresAnEmptyStep(), "test_row_arrays_are_declared_well", "'rows..n' has an empty step"),
         (DeclaresNoFunction(), "test_row_arrays_are_declared_well", "must be callable, got NoneType"),
         (DeclaresAnArrayNoSampleHas(), "test_row_arrays_are_declared_well", "names 'lines', but no sample"),

@@ -672,7 +672,15 @@ class ProviderConformance:
         text = json.dumps(payload, allow_nan=False)
         how = f"with its row arrays as LongArrays (chunk={chunk}), for payload {_short(payload)}"
         expected = self._normalized(json.loads(text), f"for payload {_short(payload)}")
-        got = self._normalized(longarrays.decode(text, self._row_array_tree(), chunk=chunk), how)
+        try:
+            long = longarrays.decode(text, self._row_array_tree(), chunk=chunk)
+        except Exception as error:
+            raise AssertionError(
+                f"{name}: a row_arrays() check raised {type(error).__name__}: {error} on a chunk "
+                f"(chunk={chunk}) of payload {_short(payload)}: a check gets whatever JSON values the "
+                "array holds; answer so that normalize reads (and explains) them entry by entry"
+            ) from error
+        got = self._normalized(long, how)
         if isinstance(expected, PayloadError):
             assert isinstance(got, PayloadError), f"{name}: accepted a payload {how}; as lists: {expected}"
             assert (str(got), got.path) == (str(expected), expected.path), (
