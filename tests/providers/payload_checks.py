@@ -14,7 +14,7 @@ import pytest
 
 import importbridge
 import importbridge.plugins
-from importbridge import LongArray, PayloadError
+from importbridge import LongArray, PayloadError, longarrays
 
 
 def rejected(provider: str, path: str, payload: Any) -> PayloadError:
@@ -69,6 +69,8 @@ def assert_alike_when_long(
     """``payload`` as a long text gives what its decoded dict gives: the same job, rows and
     ``to_dict``, or the same PayloadError (message and path). Returns the long text's outcome."""
     text = json.dumps(payload)
+    tree = longarrays.paths(importbridge.get_provider(provider).row_arrays())
+    assert next(long_arrays(longarrays.decode(text, tree)), None) is not None, "not the chunked path"
     long = long_outcome(provider, text, monkeypatch)
     plain = outcome(provider, json.loads(text))
     if isinstance(plain, PayloadError):
