@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -20,6 +20,7 @@ from importbridge import (
     ImportJob,
     JobError,
     JobState,
+    LongArray,
     PayloadError,
     PayloadReader,
     Provider,
@@ -255,6 +256,77 @@ class TrustsTheKindOfRows(Careful):
         return super().normalize(payload)
 
 
+def _numbered(chunk: list[Any]) -> bool:
+    """Whether every row of a chunk is an object numbered from 1 (one to build as it is)."""
+    return all(type(row) is dict and type(row.get("n")) is int and row["n"] >= 1 for row in chunk)
+
+
+class ChunksItsRows(Careful):
+    """Careful, with ``rows`` a long row array (``row_arrays``): when ``_numbered`` passed every
+    chunk, the rows are built without a second look; else Careful reads (and explains) them."""
+
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return MappingProxyType({"rows": _numbered})
+
+    def sample_payloads(self) -> list[Any]:
+        rows = [{"n": line, "data": {"email": f"x{line}"}} for line in (1, 2, 4)]
+        return [*super().sample_payloads(), {"status": "done", "count": 4, "ok": 1, "bad": 3, "rows": rows}]
+
+    def plain(self, rows: Sequence[Any]) -> bool:
+        return all(PayloadReader.fold(rows, _numbered))
+
+    def normalize(self, payload: Any) -> ImportJob:
+        rows = payload.get("rows") if isinstance(payload, dict) else None
+        if type(rows) in (list, LongArray) and rows and self.plain(rows):
+            job = super().normalize({**payload, "rows": []})
+            built = [RowResult(row=row["n"], outcome=RowOutcome.FAILED, data=row.get("data")) for row in rows]
+            return attrs.evolve(job, rows=built, raw=payload)
+        if type(rows) is LongArray:
+            payload = {**payload, "rows": list(rows)}
+        return super().normalize(payload)
+
+
+class ChecksTheFirstChunkOnly(ChunksItsRows):
+    """Takes the first chunk's answer for them all (right for a list: it has one chunk)."""
+
+    def plain(self, rows: Sequence[Any]) -> bool:
+        return bool(PayloadReader.fold(rows, _numbered)[0])
+
+
+def _numbered_carelessly(chunk: list[Any]) -> bool:
+    return all(row["n"] >= 1 for row in chunk)  # the fault: a TypeError for an entry not an object
+
+
+class ChecksCarelessly(ChunksItsRows):
+    """Its ``row_arrays`` check takes every entry for an object: for a long text, the TypeError
+    escapes the decode, before normalize is called (its own reading is careful)."""
+
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return {"rows": _numbered_carelessly}
+
+
+class TakesOnlyLists(Careful):
+    """Declares ``rows`` a long row array, but reads it only as a list."""
+
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return {"rows": _numbered}
+
+
+class DeclaresAnEmptyStep(ChunksItsRows):
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return {"rows..n": _numbered}
+
+
+class DeclaresNoFunction(ChunksItsRows):
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return {"rows": None}  # type: ignore[dict-item]
+
+
+class DeclaresAnArrayNoSampleHas(ChunksItsRows):
+    def row_arrays(self) -> Mapping[str, Callable[[list[Any]], object]]:
+        return {"rows": _numbered, "lines": _numbered}
+
+
 def suite_for(provider: Provider, examples: int = 400) -> ProviderConformance:
     class Suite(ProviderConformance):
         fuzz_examples: ClassVar[int] = examples
@@ -285,6 +357,19 @@ CHECKS = [name for name in dir(ProviderConformance) if name.startswith("test_")]
 @pytest.mark.parametrize("check", CHECKS)
 def test_a_careful_provider_passes_every_check(check: str) -> None:
     getattr(suite_for(Careful()), check)()
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_provider_reading_its_rows_in_chunks_passes_every_check(check: str) -> None:
+    getattr(suite_for(ChunksItsRows()), check)()
+
+
+def test_checking_only_the_first_chunk_is_right_for_lists() -> None:
+    # so the kit's long row array checks, and only they, can tell the fault
+    sample = ChecksTheFirstChunkOnly().sample_payloads()[-1]
+    bad = {**sample, "rows": [*sample["rows"][:2], {"n": 0}]}
+    with pytest.raises(PayloadError, match=r"rows\[2\]\.n"):
+        ChecksTheFirstChunkOnly().normalize(bad)
 
 
 @pytest.mark.parametrize(
@@ -320,6 +405,12 @@ def test_a_careful_provider_passes_every_check(check: str) -> None:
         (ReadsNumbersFromText(), "test_fuzz_hostile_values", "only PayloadError may escape"),
         (EncodesText(), "test_fuzz_hostile_values", "UnicodeEncodeError"),
         (EncodesText(), "test_fuzz_hostile_json_text", "UnicodeEncodeError"),
+        (TakesOnlyLists(), "test_samples_normalize_alike_from_long_row_arrays", "rejected a payload with"),
+        (ChecksTheFirstChunkOnly(), "test_fuzz_long_row_arrays", (MODEL_REFUSED, "accepted a payload with")),
+        (ChecksCarelessly(), "test_fuzz_long_row_arrays", "a row_arrays() check raised"),
+        (DeclaresAnEmptyStep(), "test_row_arrays_are_declared_well", "'rows..n' has an empty step"),
+        (DeclaresNoFunction(), "test_row_arrays_are_declared_well", "must be callable, got NoneType"),
+        (DeclaresAnArrayNoSampleHas(), "test_row_arrays_are_declared_well", "names 'lines', but no sample"),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Provider) else None,
 )

@@ -29,6 +29,11 @@ deleted, no count of the job may change to another value), a job does not depend
 time zone (``datetime.fromtimestamp`` without ``tz``), and the model refusing the job the
 provider built is the provider's failure, even when the model's error is a ``PayloadError``.
 
+Long row arrays: a provider that declares ``row_arrays()`` must normalize each payload alike
+whether those arrays arrive as lists or as ``LongArray`` objects cut into many chunks (the
+shape ``importbridge.normalize`` gives a payload text of ``LONG_TEXT`` bytes or more): the same
+job and rows, or the same ``PayloadError``, also with a wrong value inside a row array.
+
 ``fuzz_examples`` (default 10,000, or the ``IMPORTBRIDGE_FUZZ_EXAMPLES`` environment variable)
 is the total number of fuzz examples, shared among the fuzz checks by ``fuzz_shares`` (a
 subclass that sets its own ``fuzz_shares`` without the newer checks gets the default share
@@ -60,8 +65,10 @@ from importbridge import (
     PayloadError,
     Provider,
     UnknownProviderError,
+    longarrays,
     settle_state,
 )
+from importbridge.jsontext import loads as strict_loads
 from importbridge.provider import NAME_PATTERN
 
 from . import strategies as ibst
@@ -99,6 +106,34 @@ _HOST_ZONES = ("UTC0", "<+0530>-5:30", "<-0700>7")
 _MODEL_MODULE = ImportJob.__module__
 _PASS_THROUGH = re.compile(r"^rows\[\d+\]\.data(?:[.\[]|$)")
 _MODEL_INIT = "<importbridge fast __init__"  # the file name of the model's compiled __init__s
+
+
+#: chunk sizes every sample's row arrays are cut in: about one entry each, a few entries, and the
+#: size ``importbridge.normalize`` uses (a small sample's array in one chunk)
+_CHUNKS = (1, 64, longarrays.CHUNK)
+
+
+def _long_arrays(value: Any, path: ibst.Path = ()) -> Iterator[ibst.Path]:
+    """Where ``value`` (a decoded payload) holds a ``LongArray``, as paths of keys and indexes."""
+    if isinstance(value, longarrays.LongArray):
+        yield path
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _long_arrays(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _long_arrays(child, (*path, index))
+
+
+def _inside(path: ibst.Path, arrays: list[ibst.Path]) -> bool:
+    """Whether ``path`` is an entry of one of ``arrays``, or a node within one."""
+    return any(len(path) > len(array) and path[: len(array)] == array for array in arrays)
+
+
+def _node(value: Any, path: ibst.Path) -> Any:
+    for step in path:
+        value = value[step]
+    return value
 
 
 def _known(value: int | None) -> tuple[int, ...]:
@@ -252,8 +287,8 @@ class ProviderConformance:
     fuzz_examples: ClassVar[int] = 10_000
     fuzz_shares: ClassVar[Mapping[str, float]] = {
         "dropped_keys": 0.12,
-        "replaced_values": 0.15,
-        "wrong_numbers": 0.15,
+        "replaced_values": 0.13,
+        "wrong_numbers": 0.13,
         "recounted": 0.15,
         "hostile_values": 0.10,
         "hostile_json_text": 0.08,
@@ -262,6 +297,7 @@ class ProviderConformance:
         "non_objects": 0.03,
         "invalid_utf8": 0.03,
         "truncated_json": 0.04,
+        "long_row_arrays": 0.04,
     }
 
     # -- helpers ------------------------------------------------------------------------------
@@ -599,3 +635,127 @@ class ProviderConformance:
             return ibst.truncated_json(sample) if isinstance(sample, (dict, list)) else st.nothing()
 
         self._fuzz("truncated_json", self._eligible(derive, "objects"), self._rejects)
+
+    # -- long row arrays (``Provider.row_arrays``) -----------------------------------------------
+
+    def _row_array_tree(self) -> longarrays.Paths:
+        """``row_arrays()`` as ``importbridge.normalize`` reads it; a malformed one fails here."""
+        provider = self._adapter()
+        try:
+            return longarrays.paths(provider.row_arrays())
+        except ValueError as error:
+            raise AssertionError(f"{provider.name}: row_arrays(): {error}") from None
+
+    def _normalized(self, payload: Any, how: str) -> ImportJob | PayloadError:
+        """The job ``normalize`` gives (rows built) or its ``PayloadError``; nothing else may escape."""
+        provider = self._adapter()
+        try:
+            job = provider.normalize(payload)
+            job.rows  # noqa: B018 (rows built on first read are part of what normalize gave)
+        except Exception as error:
+            if _model_refused(error):
+                raise AssertionError(
+                    f"{provider.name}: the model refused the job normalize built: "
+                    f"{type(error).__name__}: {error} {how}"
+                ) from error
+            if not isinstance(error, PayloadError):
+                raise AssertionError(
+                    f"{provider.name}: normalize raised {type(error).__name__}: {error} "
+                    f"(only PayloadError may escape) {how}"
+                ) from error
+            return error
+        return job
+
+    def _check_alike(self, payload: Any, chunk: int) -> None:
+        """``payload`` normalizes alike with its row arrays as lists and as LongArrays of ``chunk``."""
+        name = self._adapter().name
+        text = json.dumps(payload, allow_nan=False)
+        how = f"with its row arrays as LongArrays (chunk={chunk}), for payload {_short(payload)}"
+        expected = self._normalized(json.loads(text), f"for payload {_short(payload)}")
+        try:
+            long = longarrays.decode(text, self._row_array_tree(), chunk=chunk)
+        except Exception as error:
+            raise AssertionError(
+                f"{name}: a row_arrays() check raised {type(error).__name__}: {error} on a chunk "
+                f"(chunk={chunk}) of payload {_short(payload)}: a check gets whatever JSON values the "
+                "array holds; answer so that normalize reads (and explains) them entry by entry"
+            ) from error
+        got = self._normalized(long, how)
+        if isinstance(expected, PayloadError):
+            assert isinstance(got, PayloadError), f"{name}: accepted a payload {how}; as lists: {expected}"
+            assert (str(got), got.path) == (str(expected), expected.path), (
+                f"{name}: {got} (path {got.path!r}) {how}; as lists: {expected} (path {expected.path!r})"
+            )
+            return
+        assert not isinstance(got, PayloadError), f"{name}: rejected a payload {how}: {got}"
+        assert got.rows == expected.rows, f"{name}: other rows {how}: {got.rows}; as lists: {expected.rows}"
+        assert got == expected, f"{name}: another job {how}: {got!r}; as lists: {expected!r}"
+        assert importbridge.to_dict(got) == importbridge.to_dict(expected), f"{name}: another to_dict {how}"
+
+    def _inside_row_arrays(self, sample: Any) -> st.SearchStrategy[Any]:
+        """``sample`` with a wrong value inside one of its row arrays: an entry or a field replaced
+        (``replaced_values``' values), or an integer swapped (a bool, 0, -1, a float...)."""
+        if not isinstance(sample, (dict, list)):
+            return st.nothing()
+        decoded = longarrays.decode(json.dumps(sample), self._row_array_tree(), chunk=1)
+        arrays = list(_long_arrays(decoded))
+        nodes = [path for path in ibst.node_paths(sample) if _inside(path, arrays)]
+        if not nodes:
+            return st.nothing()
+        numbers = [path for path in ibst.integer_paths(sample) if _inside(path, arrays)]
+        replaced = st.builds(
+            lambda path, new: ibst.replace_at(sample, path, new), st.sampled_from(nodes), ibst.wrong_values()
+        )
+        if not numbers:
+            return replaced
+        swapped = st.sampled_from(numbers).flatmap(
+            lambda path: (ibst.number_swaps(_node(sample, path)) | st.integers(-1, 2)).map(
+                lambda new: ibst.replace_at(sample, path, new)
+            )
+        )
+        return replaced | swapped
+
+    def test_row_arrays_are_declared_well(self) -> None:
+        """Each ``row_arrays()`` path parses, names a callable, and finds a non-empty array in some
+        sample (else its chunked reading goes untested)."""
+        provider = self._adapter()
+        arrays = provider.row_arrays()
+        self._row_array_tree()
+        texts = [json.dumps(sample) for sample in self._samples() if isinstance(sample, (dict, list))]
+        for path, check in arrays.items():
+            tree = longarrays.paths({path: check})
+            found = any(next(_long_arrays(longarrays.decode(text, tree, chunk=1)), None) for text in texts)
+            assert found, (
+                f"{provider.name}: row_arrays() names {path!r}, but no sample has a non-empty array there"
+                ": add one, so the kit can read it in chunks"
+            )
+
+    def test_samples_normalize_alike_from_long_row_arrays(self) -> None:
+        """Each sample gives the same job, rows and ``to_dict`` with its row arrays as lists and as
+        ``LongArray`` objects cut into chunks of about one entry, a few, and the default size."""
+        if not self._adapter().row_arrays():
+            return  # nothing declared: every array arrives as a list
+        for sample in self._samples():
+            if isinstance(sample, (dict, list)):
+                for chunk in _CHUNKS:
+                    self._check_alike(sample, chunk)
+
+    def test_fuzz_long_row_arrays(self) -> None:
+        """A wrong value inside a row array: the same job, or the same ``PayloadError`` (message and
+        path), with the arrays as lists and as ``LongArray`` objects of one entry or more a chunk."""
+        if not self._adapter().row_arrays():
+            return  # nothing declared: every array arrives as a list
+
+        def check(case: tuple[Any, int]) -> None:
+            payload, chunk = case
+            try:
+                strict_loads(json.dumps(payload, allow_nan=False))
+            except ValueError:  # (JSONTextError too)
+                return  # NaN, infinities, nesting: text importbridge refuses before any provider reads it
+            for size in sorted({1, chunk}):
+                self._check_alike(payload, size)
+
+        strategy = st.tuples(
+            self._eligible(self._inside_row_arrays, "entries in its row arrays"), st.integers(1, 512)
+        )
+        self._fuzz("long_row_arrays", strategy, check)

@@ -45,6 +45,7 @@ __all__ = [
     "invalid_utf8",
     "job_errors",
     "json_values",
+    "node_paths",
     "non_objects",
     "number_swaps",
     "optional_integer_keys",
@@ -410,6 +411,12 @@ def number_swaps(number: int) -> st.SearchStrategy[Any]:
         st.just(str(number)),
         st.sampled_from([float("nan"), float("inf"), float("-inf")]),
     )
+
+
+def node_paths(payload: Any) -> list[Path]:
+    """Every node of ``payload`` (object members and array entries, any depth), as paths of keys
+    and indexes, depth first."""
+    return list(_paths(payload))
 
 
 def integer_paths(payload: Any) -> list[Path]:
