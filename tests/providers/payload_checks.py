@@ -54,7 +54,7 @@ def long_outcome(
 ) -> importbridge.ImportJob | PayloadError:
     """What ``importbridge.normalize`` makes of ``text`` as a long payload (row arrays decoded in
     chunks, kept as ``LongArray``), rows built; or the PayloadError it raised."""
-    monkeypatch.setattr(importbridge.plugins, "LONG_TEXT", LONG_TEXT)
+    monkeypatch.setattr(longarrays, "LONG_TEXT", LONG_TEXT)
     try:
         job = importbridge.normalize(provider, text)
         job.rows  # noqa: B018 (built from the LongArray, chunk by chunk)
