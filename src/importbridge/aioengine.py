@@ -52,7 +52,6 @@ from .httprules import (
     out_of_budget,
     retry_after_seconds,
 )
-from .longarrays import loads_for
 
 if TYPE_CHECKING:
     import aiohttp
@@ -290,6 +289,8 @@ class AsyncTransport:
         if not body:
             return Response(status, answer_headers), None
         try:
+            from .longarrays import loads_for  # (a flow's answer: connect() needs none of it)
+
             data = loads_for(self.provider, body)  # a long one's row arrays in chunks
         except jsontext.JSONTextError as exc:  # truncated, garbled or not strict JSON: the answer is lost
             reason = rules.unreadable(outcome, exc)

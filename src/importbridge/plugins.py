@@ -27,8 +27,7 @@ from .errors import (
     PluginLoadError,
     UnknownProviderError,
 )
-from .jsontext import JSONTextError
-from .longarrays import loads_for
+from .jsontext import JSONTextError, loads
 from .provider import NAME_PATTERN, Provider
 
 if TYPE_CHECKING:
@@ -393,8 +392,10 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     adapter = _registry.get(provider) if type(provider) is str else get_provider(provider)
     if isinstance(payload, _TEXT):
         if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
+            from .longarrays import loads_for  # (a long payload's row arrays: see ``_decoded``)
+
             with paused_gc():
-                return adapter.normalize(_decoded(adapter, payload))
+                return adapter.normalize(_decoded(adapter, payload, loads_for))
         return adapter.normalize(_decoded(adapter, payload))
     job = adapter.normalize(payload)
     job.rows  # noqa: B018 (built now, see above)
@@ -411,9 +412,14 @@ BULK_TEXT = 64 * 1024
 _TEXT = (str, bytes, bytearray, memoryview)
 
 
-def _decoded(adapter: Provider, text: str | bytes | bytearray | memoryview) -> object:
-    """The payload text decoded; a long one's row arrays (``Provider.row_arrays``) in chunks."""
+def _decoded(
+    adapter: Provider,
+    text: str | bytes | bytearray | memoryview,
+    read: Callable[[Provider, str | bytes | bytearray | memoryview], object] | None = None,
+) -> object:
+    """The payload text decoded by ``jsontext.loads``, or by ``read`` (``longarrays.loads_for``,
+    for a bulk text: a long one's row arrays, ``Provider.row_arrays``, in chunks)."""
     try:
-        return loads_for(adapter, text)
+        return loads(text) if read is None else read(adapter, text)
     except JSONTextError as exc:
         raise PayloadError(adapter.name, "", str(exc)) from None

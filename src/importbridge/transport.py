@@ -59,7 +59,6 @@ from .httprules import (
     retry_after_seconds,
     server_time,
 )
-from .longarrays import loads_for
 from .settings import Settings
 from .wire import DeadlineAdapter, exchange
 
@@ -303,6 +302,8 @@ class Transport:
         if not decode or not body:  # an empty answer (204) decodes to None, as in the asyncio engine
             return response, None
         try:
+            from .longarrays import loads_for  # (a flow's answer: connect() needs none of it)
+
             return response, loads_for(self.provider, body)  # a long one's row arrays in chunks
         except jsontext.JSONTextError as exc:  # truncated, garbled or not strict JSON: the answer is lost
             reason = rules.unreadable(outcome, exc)

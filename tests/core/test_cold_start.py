@@ -23,7 +23,7 @@ NEVER = (
 NORMALIZE_SKIPS = (*NEVER, "requests", "urllib3", "importbridge.transport", "importbridge.client",
                    "importbridge.flows", "importlib.metadata")
 CONNECT_SKIPS = (*NEVER, "importbridge.model", "importbridge.convert", "importbridge.reading",
-                 "importbridge.flows", "importbridge.syncengine")
+                 "importbridge.flows", "importbridge.syncengine", "importbridge.longarrays")
 PAYLOADS = {
     "micro": {"job_id": "imp_1", "status": "processing", "total": 5000, "processed": 12},
     "qobra": {"data_import": {

@@ -274,6 +274,7 @@ class _Listed(Provider):
 @pytest.fixture
 def listed(monkeypatch: pytest.MonkeyPatch) -> _Listed:
     monkeypatch.setattr(longarrays, "LONG_TEXT", 0)
+    monkeypatch.setattr(plugins_module, "BULK_TEXT", 0)  # (where normalize hands text to longarrays)
     provider = _Listed()
     importbridge.register(provider)
     yield provider
