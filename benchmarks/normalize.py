@@ -2,7 +2,9 @@
 
 Run: ``python benchmarks/normalize.py`` (``--quick`` for fewer repeats, ``--sizes 1000,10000``
 to choose the row counts; the default sweeps 1k / 10k / 100k / 1M rows; ``--only status`` or
-``--only rows`` runs table 1 alone, or tables 2 and 3 alone).
+``--only rows`` runs table 1 alone, or tables 2 and 3 alone; ``--payloads micro,micro-mixed``
+chooses the row payloads: each provider's, and Micro's with its entries' keys in varied order, the
+worst shape for reading a long array in chunks).
 
 Honest by construction: the garbage collector stays on (``timeit`` would turn it off), every
 call gets bytes it has not seen (distinct timestamps, so no date cache hits; distinct error
@@ -201,7 +203,33 @@ def talkvalue_rows(n: int, rows: int) -> dict[str, Any]:
 SDK_UP_TO = 100_000  # rows
 
 STATUS = {"micro": micro_status, "qobra": qobra_status, "talkvalue": talkvalue_status}
-ROWS = {"micro": micro_rows, "qobra": qobra_rows, "talkvalue": talkvalue_rows}
+
+
+def micro_mixed_rows(n: int, rows: int) -> dict[str, Any]:
+    """``micro_rows`` with each entry's keys in one of four orders: no two neighbours open alike,
+    the worst shape for cutting a long array into chunks (``importbridge.longarrays``)."""
+    payload = micro_rows(n, rows)
+    payload["results"] = [
+        dict(sorted(entry.items(), key=lambda item: ORDERS[i % 4].index(item[0])))
+        for i, entry in enumerate(payload["results"])
+    ]
+    return payload
+
+
+ORDERS = (
+    ("id", "created", "existing", "error"),
+    ("created", "existing", "error", "id"),
+    ("existing", "error", "id", "created"),
+    ("error", "id", "created", "existing"),
+)
+
+#: name -> (provider, payload builder): each provider's usual shape, and Micro's worst
+ROWS = {
+    "micro": ("micro", micro_rows),
+    "qobra": ("qobra", qobra_rows),
+    "talkvalue": ("talkvalue", talkvalue_rows),
+    "micro-mixed": ("micro", micro_mixed_rows),
+}
 
 
 # -- measuring --------------------------------------------------------------------------------
@@ -327,17 +355,22 @@ def status_table(repeats: int, verdicts: Verdicts) -> None:
     print()
 
 
-def rows_table(sizes: Sequence[int], repeats: int, verdicts: Verdicts) -> None:
+def rows_table(
+    payloads: dict[str, tuple[str, Callable[[int, int], dict[str, Any]]]],
+    sizes: Sequence[int],
+    repeats: int,
+    verdicts: Verdicts,
+) -> None:
     sdk = _sdk()
     print("2. row payloads: median per call; per row; peak traced memory of one call")
     print(
-        f"{'provider':<10} {'rows':>9} {'MB':>6} {'json.loads':>12} {'normalize':>12} {'ratio':>6}"
+        f"{'payload':<11} {'rows':>9} {'MB':>6} {'json.loads':>12} {'normalize':>12} {'ratio':>6}"
         f" {'+touch rows':>12} {'ratio':>6} {'ns/row':>10} {'touched':>10}"
         f" {'MB loads':>9} {'MB norm':>8} {'ratio':>6} {'MB touch':>9} {'faults/row':>10} {'loads':>6}"
     )
     per_row: dict[tuple[str, int], float] = {}
     sdk_lines: list[str] = []
-    for provider, build in ROWS.items():
+    for name, (provider, build) in payloads.items():
         for size in sizes:
             variants = 2 if size >= 100_000 else 6
             inputs = [json.dumps(build(n, size)).encode() for n in range(variants)]
@@ -347,15 +380,15 @@ def rows_table(sizes: Sequence[int], repeats: int, verdicts: Verdicts) -> None:
                 "ours": _normalizer(provider),
                 "touch": _toucher(provider),
             }
-            if provider == "micro" and sdk is not None and size <= SDK_UP_TO:
+            if name == "micro" and sdk is not None and size <= SDK_UP_TO:
                 funcs["sdk json"], funcs["sdk dict"] = sdk
             timing = measure(funcs, inputs, reps)
             mem = {name: peak_memory(funcs[name], inputs[0]) / 1e6 for name in ("loads", "ours", "touch")}
             faults = {name: faults_per_call(funcs[name], inputs[0]) / size for name in ("loads", "ours")}
             loads, ours, touch = timing["loads"], timing["ours"], timing["touch"]
-            per_row[provider, size] = ours / size
+            per_row[name, size] = ours / size
             print(
-                f"{provider:<10} {size:>9,} {len(inputs[0]) / 1e6:>6.1f} {_fmt(loads)} {_fmt(ours)}"
+                f"{name:<11} {size:>9,} {len(inputs[0]) / 1e6:>6.1f} {_fmt(loads)} {_fmt(ours)}"
                 f" {ours / loads:>5.2f}x {_fmt(touch)} {touch / loads:>5.2f}x {_per_row(ours, size)}"
                 f" {_per_row(touch, size)} {mem['loads']:>9.1f} {mem['ours']:>8.1f}"
                 f" {mem['ours'] / mem['loads']:>5.2f}x {mem['touch']:>9.1f}"
@@ -374,18 +407,18 @@ def rows_table(sizes: Sequence[int], repeats: int, verdicts: Verdicts) -> None:
                     verdicts.add(
                         "  (same, every row touched) / SDK model_validate_json", touch / sdk_json, 0.67
                     )
-            if provider == "micro" and size == 10_000:
+            if name == "micro" and size == 10_000:
                 verdicts.add("micro 10,000 rows normalize / json.loads", ours / loads, 2.0)
                 verdicts.add("  (same, every row touched) / json.loads", touch / loads, 2.0)
             if size == 1_000_000:
                 verdicts.add(
-                    f"{provider} 1M rows peak memory / json.loads alone", mem["ours"] / mem["loads"], 1.3
+                    f"{name} 1M rows peak memory / json.loads alone", mem["ours"] / mem["loads"], 1.3
                 )
             del inputs
             gc.collect()
-        if (provider, 10_000) in per_row and (provider, 1_000_000) in per_row:
-            growth = per_row[provider, 1_000_000] / per_row[provider, 10_000]
-            verdicts.add(f"{provider} per-row cost at 1M rows / at 10k rows", growth, 1.3)
+        if (name, 10_000) in per_row and (name, 1_000_000) in per_row:
+            growth = per_row[name, 1_000_000] / per_row[name, 10_000]
+            verdicts.add(f"{name} per-row cost at 1M rows / at 10k rows", growth, 1.3)
     print()
     if sdk is None:
         print("3. micro-so (Micro's SDK) is not installed: no SDK comparison")
@@ -412,7 +445,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=("status", "rows"), help="status: table 1 alone; rows: tables 2 and 3 alone"
     )
+    parser.add_argument(
+        "--payloads",
+        default=",".join(ROWS),
+        help=f"row payloads to run, comma-separated (of {', '.join(ROWS)})",
+    )
     args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.payloads.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(ROWS))
+    if unknown:
+        parser.error(f"unknown row payloads: {', '.join(unknown)}")
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     repeats = 5 if args.quick else 15
@@ -426,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "rows":
         status_table(repeats, verdicts)
     if args.only != "status":
-        rows_table(sizes, repeats, verdicts)
+        rows_table({name: ROWS[name] for name in chosen}, sizes, repeats, verdicts)
     print("\n".join(verdicts.lines))
     total = len(verdicts.lines)
     print(

@@ -52,6 +52,7 @@ _EVERY = "[]"  # a path's step into every element of an array
 _SPACE = r"[ \t\n\r]*"
 #: an object entry's end, a comma, and the next entry's start
 _ANY_ENTRY = re.compile(r"\}" + _SPACE + "," + _SPACE + r"\{")
+_any_entry = _ANY_ENTRY.search
 #: an object entry's opening up to its first key (``{"rowNum"``): entries of a row array share it
 _OPENING = re.compile(r"\{" + _SPACE + r'"[^"\\]{1,64}"')
 #: candidate cuts tried before the rest of the array goes through one decode
@@ -273,7 +274,7 @@ class _Walk:
     def __init__(self, text: str, chunk: int) -> None:
         self.text = text
         self.chunk = chunk
-        self.cut = _ANY_ENTRY.search  # where the entries of the array being read may part
+        self.cut = _any_entry  # where the entries of the array being read may part
 
     def value(self, at: int, node: Any) -> tuple[Any, int]:
         first = self.text[at : at + 1]
@@ -335,7 +336,7 @@ class _Walk:
         # object nested in an entry seldom opens with the same key (a false cut costs a decode)
         opening = _OPENING.match(text, start)
         self.cut = (
-            _ANY_ENTRY.search
+            _any_entry
             if opening is None
             else re.compile(r"\}" + _SPACE + "," + _SPACE + re.escape(opening.group())).search
         )
@@ -369,6 +370,10 @@ class _Walk:
         """
         text = self.text
         cut = self.cut(text, start + self.chunk)
+        if cut is None and self.cut is not _any_entry:
+            # no entry ahead opens as the first did (keys in another order): any entry's end will do
+            self.cut = _any_entry
+            cut = self.cut(text, start + self.chunk)
         for _ in range(_TRIES):
             if cut is None:
                 break

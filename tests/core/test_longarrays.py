@@ -323,3 +323,13 @@ def test_a_check_that_raises_is_the_plugins_error(listed: _Listed, monkeypatch: 
         importbridge.normalize("listed", json.dumps({"items": [{"n": 1}, 5, {"n": 2}]}))
     with pytest.raises(TypeError):  # decode itself hands the check's error on as it is
         decode(json.dumps({"items": [{"n": 1}, 5]}), paths({"items": careless}), 1)
+
+
+def test_entries_whose_keys_come_in_any_order_are_cut_too() -> None:
+    orders = (("id", "n"), ("n", "id"))
+    rows = [{key: {"id": str(n), "n": n}[key] for key in orders[n % 2]} for n in range(1, 60)]
+    rows[0] = {"first": True}  # no other entry opens as the first does
+    seen, check = _chunks_seen()
+    array = decode(json.dumps({"results": rows}), paths({"results": check}), 40)["results"]
+    assert array == rows
+    assert len(seen) > 10  # cut at any entry's end, not read whole
