@@ -55,6 +55,8 @@ _ANY_ENTRY = re.compile(r"\}" + _SPACE + "," + _SPACE + r"\{")
 _any_entry = _ANY_ENTRY.search
 #: an object entry's opening up to its first key (``{"rowNum"``): entries of a row array share it
 _OPENING = re.compile(r"\{" + _SPACE + r'"[^"\\]{1,64}"')
+#: how far past a chunk's length a cut is looked for, at least (an entry may be longer)
+_REACH = 4096
 #: candidate cuts tried before the rest of the array goes through one decode
 _TRIES = 3
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -327,11 +329,18 @@ class _Walk:
             at = _skip_space(text, at + 1).end()
 
     def long_array(self, at: int, check: Check) -> tuple[Any, int]:
-        """The array at ``at`` as a ``LongArray`` (a list when it is empty), and where it ends."""
+        """The array at ``at`` as a ``LongArray`` (a list when it is short), and where it ends."""
         text = self.text
         start = _skip_space(text, at + 1).end()
         if text[start] == "]":
             return [], start + 1
+        # a short array (most are): read whole, from windows of text growing to a chunk's length
+        size = self.chunk // 64
+        while 0 < size < self.chunk:
+            short = self._window(start, size)
+            if short is not None:
+                return short[0], _skip_space(text, short[1]).end() + 1
+            size *= 4
         # an entry's end, a comma and the next entry's opening as the first entry's reads: an
         # object nested in an entry seldom opens with the same key (a false cut costs a decode)
         opening = _OPENING.match(text, start)
@@ -366,14 +375,16 @@ class _Walk:
         """Entries from ``start``: a chunk's (up to a proven cut), or the rest of the array's.
 
         Returns the entries, where they end in the text (before the comma or the ``]``), and
-        whether the array ends there.
+        whether the array ends there. Cuts are looked for within a few chunks' length only, so
+        a document of many arrays costs no search of all the text behind each.
         """
         text = self.text
-        cut = self.cut(text, start + self.chunk)
+        ahead = start + 4 * self.chunk + _REACH
+        cut = self.cut(text, start + self.chunk, ahead)
         if cut is None and self.cut is not _any_entry:
             # no entry ahead opens as the first did (keys in another order): any entry's end will do
             self.cut = _any_entry
-            cut = self.cut(text, start + self.chunk)
+            cut = self.cut(text, start + self.chunk, ahead)
         for _ in range(_TRIES):
             if cut is None:
                 break
@@ -382,25 +393,33 @@ class _Walk:
             try:
                 entries, end = _scan(piece, 0)
             except (StopIteration, ValueError, RecursionError):
-                cut = self.cut(text, stop)  # not between entries (or broken): the next one
+                cut = self.cut(text, stop, ahead)  # not between entries (or broken): the next one
                 continue
             if end == len(piece):
                 return entries, stop, False
             # the array's own ``]`` came first: these are its last entries
             return entries, _entries_end(text, start - 1 + end), True
-        # no proven cut: the rest of the array, in windows of text that double until one holds
-        # its ``]`` (a window cut short cannot close the array, so it fails rather than misleads)
+        # no proven cut: the rest of the array, in windows of text that double until one holds it
         size = 4 * self.chunk
         while True:
-            piece = "[" + text[start : start + size]
-            try:
-                entries, end = _scan(piece, 0)
-            except (StopIteration, ValueError, RecursionError):
-                if start + size >= len(text):
-                    raise _Doubt from None  # broken: ``loads`` says how
-                size *= 2
-                continue
-            return entries, _entries_end(text, start - 1 + end), True
+            rest = self._window(start, size)
+            if rest is not None:
+                return rest[0], rest[1], True
+            size *= 2
+
+    def _window(self, start: int, size: int) -> tuple[list[Any], int] | None:
+        """The array's entries from ``start`` to its end, and where they end, if the ``size``
+        characters from ``start`` hold its ``]``; None if they do not (a window cut short cannot
+        close the array, so it fails rather than misleads). Broken text is a doubt."""
+        text = self.text
+        piece = "[" + text[start : start + size]
+        try:
+            entries, end = _scan(piece, 0)
+        except (StopIteration, ValueError, RecursionError):
+            if start + size >= len(text):
+                raise _Doubt from None  # the whole rest did not do: ``loads`` says why
+            return None
+        return entries, _entries_end(text, start - 1 + end)
 
 
 def _entries_end(text: str, after: int) -> int:
