@@ -14,13 +14,20 @@ Nothing about the document changes but the memory it holds: ``LongArray`` equals
 stands for, every entry is exactly what ``json.loads`` gives, and broken JSON raises the very
 error ``jsontext.loads`` raises (any doubt, and the whole text goes through it).
 
-Where the chunks are cut: after a ``}`` that a comma follows (the end of an object entry), about
-``CHUNK`` characters after the previous cut. Such a candidate may lie inside a string or a
-nested array; decoding ``"[" + entries + "]"`` proves it: a cut inside a string leaves that
+An array shorter than a chunk is read whole, from windows of text that grow to a chunk's
+length, and stays a list (the adapter's ``fold`` checks it). A window cut short cannot close
+the array, so it fails rather than misleads; the one that decodes holds the array's ``]``.
+
+Where the chunks are cut: after an entry's ``}``, its comma and the next entry's opening as the
+first entry's reads (``{"rowNum"``), or any ``{`` once no entry a few chunks ahead opens so,
+about ``CHUNK`` characters after the previous cut. Such a candidate may lie inside a string or
+a nested array; decoding ``"[" + entries + "]"`` proves it: a cut inside a string leaves that
 string unterminated, a cut in a nested value leaves a bracket open, so the piece decodes to
 exactly those entries only where the cut is between two of them (JSON has one parse, and an
 object ends at its ``}``). A piece that stops early has met the array's own ``]``: that is the
-last chunk. A piece that fails sends the rest of the array through one decode, as it always did.
+last chunk. Three failed candidates, or none within a few chunks, and the rest of the array
+goes through one decode (in growing windows), as it always did. Every search and window is
+bounded by a few chunks, so a document of many arrays costs what its length costs.
 """
 
 from __future__ import annotations
