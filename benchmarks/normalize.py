@@ -339,6 +339,10 @@ class Verdicts:
         self.missed += not met
         self.lines.append(f"{'met   ' if met else 'MISSED'} {target}: {ratio:.2f}x (target <= {limit}x)")
 
+    def note(self, what: str, ratio: float, beside: str) -> None:
+        """A figure printed with the verdicts that is no target of issue 11 (not counted)."""
+        self.lines.append(f"info   {what}: {ratio:.2f}x ({beside})")
+
 
 def status_table(repeats: int, verdicts: Verdicts) -> None:
     print("1. status-only payloads (2,000 distinct payloads per provider, one per call)")
@@ -404,12 +408,14 @@ def rows_table(
                     verdicts.add(
                         "micro 10,000 rows normalize / SDK model_validate_json", ours / sdk_json, 0.67
                     )
-                    verdicts.add(
-                        "  (same, every row touched) / SDK model_validate_json", touch / sdk_json, 0.67
+                    verdicts.note(
+                        "  (same, every row touched) / SDK model_validate_json",
+                        touch / sdk_json,
+                        "not a target",
                     )
             if name == "micro" and size == 10_000:
                 verdicts.add("micro 10,000 rows normalize / json.loads", ours / loads, 2.0)
-                verdicts.add("  (same, every row touched) / json.loads", touch / loads, 2.0)
+                verdicts.note("  (same, every row touched) / json.loads", touch / loads, "not a target")
             if size == 1_000_000:
                 verdicts.add(
                     f"{name} 1M rows peak memory / json.loads alone", mem["ours"] / mem["loads"], 1.3
@@ -470,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only != "status":
         rows_table({name: ROWS[name] for name in chosen}, sizes, repeats, verdicts)
     print("\n".join(verdicts.lines))
-    total = len(verdicts.lines)
+    total = sum(not line.startswith("info") for line in verdicts.lines)
     print(
         f"summary: {total - verdicts.missed} of {total} targets met"
         + (" (all held)" if not verdicts.missed else "")
