@@ -29,10 +29,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Mapping
-from itertools import compress, repeat
-from operator import contains, itemgetter
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from itertools import repeat
+from operator import itemgetter
 
 from importbridge import JobError, RowOutcome, RowResult
 
@@ -76,7 +75,6 @@ class ExportParser:
         self._columns: tuple[int, int, int, int, int] | None = None  # at row/code/message/data, width
         self._has_data = False
         self._errors = _Errors()  # (code, message) -> the shared JobError
-        self._pick: tuple[Any, ...] = ()  # getters of row, code, message, data
         self.rows = 0  # rows returned so far
 
     def feed(self, chunk: bytes) -> list[RowResult]:
@@ -143,10 +141,9 @@ class ExportParser:
         """The rows of ``text`` (whole lines, no NUL, no line break but CR and LF) when
         each of its lines is one record, else None (``csv.reader`` then reads the block).
 
-        A block with no quote character is split at line breaks and commas; one whose every
-        cell is quoted (and holds no quote) is split at its quotes; otherwise a line with no
-        quote is split at commas and the lines with one go through one ``csv.reader``, which
-        must read exactly one record from each (a quoted cell that holds a line break does not).
+        A block whose every cell is quoted (and holds no quote) is split at its quotes; any
+        other is split into lines and each line at commas (up to the last column read), and
+        the few lines with a quote are then read again and put in place (``_put_quoted``).
         """
         assert self._columns is not None
         if text.startswith('"'):
@@ -156,22 +153,10 @@ class ExportParser:
         lines = text.splitlines()
         if "" in lines:  # blank lines are no records
             lines = list(filter(None, lines))
-        split = repeat(","), repeat(self._columns[4])
-        if '"' not in text:
-            return self._rows(list(map(str.split, lines, *split)))
-        marks = list(map(contains, lines, repeat('"')))
-        if all(marks):
-            records = _records(lines)
-        else:
-            records = list(map(str.split, lines, *split))
-            parsed = _records(list(compress(lines, marks)))
-            if parsed is None:
-                return None
-            at = -1
-            for record in parsed:  # into the places of the lines with a quote, found from C
-                at = marks.index(True, at + 1)
-                records[at] = record
-        return None if records is None else self._rows(records)
+        records = list(map(str.split, lines, repeat(","), repeat(self._columns[4])))
+        if '"' in text and not _put_quoted(text, lines, records):
+            return None
+        return self._rows(records)
 
     def _all_quoted(self, text: str) -> list[RowResult] | None:
         """The rows of ``text`` when every line is ``"cell","cell",...,"cell"`` with the same
@@ -193,20 +178,12 @@ class ExportParser:
         cells = parts[1::2]
         del parts, gaps  # fewer live objects (a smaller working set) while the rows are built
         assert self._columns is not None
-        at_row, at_code, at_message, at_data, needed = self._columns
-        try:
-            if width < needed:  # short records (or a role without a column): padded below
-                raise IndexError
-            numbers = list(map(int, cells[at_row::width]))
-            if numbers and min(numbers) < 0:
-                raise ValueError
-        except (IndexError, ValueError):  # row by row
+        short = width < self._columns[4]  # a role's cell is missing: slices would be short, not fail
+        columns = None if short else self._columns_of(lambda at: cells[at::width])
+        if columns is None:
             return self._each([cells[at : at + width] for at in range(0, len(cells), width)])
-        keys = zip(cells[at_code::width], cells[at_message::width], strict=True)
-        errors = list(map(self._errors.__getitem__, keys))
-        data = cells[at_data::width] if self._has_data else None
-        del cells
-        return self._built(numbers, errors, data)
+        cells.clear()
+        return self._built(*columns)
 
     def _header(self, names: list[str]) -> None:
         roles: dict[str, int] = {}
@@ -219,36 +196,43 @@ class ExportParser:
         at_row, at_code, at_message, at_data = (roles.get(role, missing) for role in _ROLES)
         self._columns = (at_row, at_code, at_message, at_data, width)
         self._has_data = "data" in roles
-        self._pick = (
-            itemgetter(at_row),
-            itemgetter(at_code),
-            itemgetter(at_message),
-            itemgetter(at_data) if self._has_data else None,
-        )
 
     def _rows(self, records: list[list[str]]) -> list[RowResult]:
-        """One failed row per record (none is empty), a column at a time (``_built``). A block
-        with a short record or a row number that is not a non-negative int goes row by row
-        (``_each``)."""
-        pick_row, pick_code, pick_message, pick_data = self._pick
-        try:  # a short record (or a role without a column) raises IndexError
-            numbers = list(map(int, map(pick_row, records)))
-            keys = zip(map(pick_code, records), map(pick_message, records), strict=True)
-            errors = list(map(self._errors.__getitem__, keys))
-            data = None if pick_data is None else list(map(pick_data, records))
-        except (IndexError, ValueError):
-            return self._each(records)
-        if numbers and min(numbers) < 0:  # read as none, row by row
+        """One failed row per record (none is empty), a column at a time (``_columns_of``). A
+        block with a short record or a row number that is not a non-negative int goes row by
+        row (``_each``)."""
+        columns = self._columns_of(lambda at: map(itemgetter(at), records))
+        if columns is None:
             return self._each(records)
         # the records go before the rows are built (emptied: a caller may hold the list), so a
         # block never has both alive: the collector's count of new objects stays below its
         # threshold, and the young generation is not walked
         records.clear()
-        return self._built(numbers, errors, data)
+        return self._built(*columns)
+
+    def _columns_of(
+        self, column: Callable[[int], Iterable[str]]
+    ) -> tuple[list[int], list[JobError], list[str] | None] | None:
+        """The row numbers, errors and raw values of a block whose records' cells at ``i`` are
+        ``column(i)``, or None when a role's cell is missing (a short record) or a row number
+        is not a non-negative int. All is taken from C; the errors are looked up one shared
+        ``JobError`` per code and message, through ``zip``'s reused tuple."""
+        assert self._columns is not None
+        at_row, at_code, at_message, at_data, _ = self._columns
+        try:
+            numbers = list(map(int, column(at_row)))
+            keys = zip(column(at_code), column(at_message), strict=True)
+            errors = list(map(self._errors.__getitem__, keys))
+            data = list(column(at_data)) if self._has_data else None
+        except (IndexError, ValueError):
+            return None
+        if numbers and min(numbers) < 0:
+            return None
+        return numbers, errors, data
 
     def _built(self, numbers: list[int], errors: list[JobError], data: list[str] | None) -> list[RowResult]:
-        """The rows of a block's columns (the hot path of ``failed_rows``): row numbers, shared
-        errors and raw values, built by ``RowResult.of_columns``."""
+        """The rows of a block's columns (the hot path of ``failed_rows``), built by
+        ``RowResult.of_columns``."""
         rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, errors, data)
         self.rows += len(rows)
         return rows
@@ -275,7 +259,6 @@ class ExportParser:
         return rows
 
 
-
 class _Errors(dict[tuple[str, str], JobError]):
     """The one ``JobError`` of each (code, message), made on first sight (``__missing__``), so
     a block's errors are all looked up from C (``map`` over ``__getitem__``), with ``zip``
@@ -287,6 +270,56 @@ class _Errors(dict[tuple[str, str], JobError]):
         code, message = key
         error = self[key] = JobError(code=code or None, message=message or None)
         return error
+
+
+def _put_quoted(text: str, lines: list[str], records: list[list[str]]) -> bool:
+    """Put the record of each line of ``text`` that holds a quote in its place in ``records``
+    (one per line of ``lines``): the line around each quote is found from C (``str.find``),
+    then its place (``list.index`` on from the last one's). False when such a line is not one
+    whole record (a quoted cell holding a line break): ``csv.reader`` then reads the block."""
+    at, index = text.find('"'), -1
+    while at >= 0:
+        lf = text.rfind("\n", 0, at)
+        start = max(lf, text.rfind("\r", lf + 1, at)) + 1
+        lf = text.find("\n", at)
+        cr = text.find("\r", at, lf if lf >= 0 else len(text))
+        end = cr if cr >= 0 else lf
+        line = text[start:end]
+        record = _quoted_line(line)
+        if record is None:  # not plainly quoted: csv.reader must read it as one record
+            read = _records([line])
+            if read is None:
+                return False
+            record = read[0]
+        index = lines.index(line, index + 1)
+        records[index] = record
+        at = text.find('"', end)
+    return True
+
+
+def _quoted_line(line: str) -> list[str] | None:
+    """``csv.reader``'s record of ``line`` when its quoted cells hold no quote, else None.
+
+    Between commas put at both ends, such a line split at its quotes alternates unquoted text
+    and quoted cells, and every unquoted stretch starts and ends at a comma: else a quote stands
+    inside an unquoted cell, text follows a closing quote, or a quote is doubled (escaped), all
+    of which ``csv.reader`` reads otherwise."""
+    parts = f",{line},".split('"')
+    gaps = parts[::2]
+    if (
+        len(parts) % 2 == 0
+        or not all(map(str.startswith, gaps, repeat(",")))
+        or not all(map(str.endswith, gaps, repeat(",")))
+    ):
+        return None
+    record: list[str] = []
+    for gap, cell in zip(gaps, parts[1::2], strict=False):  # each quoted cell, the unquoted before it
+        if len(gap) > 1:
+            record += gap[1:-1].split(",")
+        record.append(cell)
+    if len(gaps[-1]) > 1:
+        record += gaps[-1][1:-1].split(",")
+    return record
 
 
 def _records(lines: list[str]) -> list[list[str]] | None:
