@@ -30,7 +30,7 @@ import codecs
 import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 
 from importbridge import JobError, RowOutcome, RowResult
@@ -154,9 +154,9 @@ class ExportParser:
         if "" in lines:  # blank lines are no records
             lines = list(filter(None, lines))
         records = list(map(str.split, lines, repeat(","), repeat(self._columns[4])))
-        if '"' in text and not _put_quoted(text, lines, records):
+        if '"' in text and not _put_quoted(text, lines, records, self._columns[4] + 1):
             return None
-        return self._rows(records)
+        return self._rows(records, split=True)
 
     def _all_quoted(self, text: str) -> list[RowResult] | None:
         """The rows of ``text`` when every line is ``"cell","cell",...,"cell"`` with the same
@@ -197,17 +197,29 @@ class ExportParser:
         self._columns = (at_row, at_code, at_message, at_data, width)
         self._has_data = "data" in roles
 
-    def _rows(self, records: list[list[str]]) -> list[RowResult]:
+    def _rows(self, records: list[list[str]], *, split: bool = False) -> list[RowResult]:
         """One failed row per record (none is empty), a column at a time (``_columns_of``). A
         block with a short record or a row number that is not a non-negative int goes row by
-        row (``_each``)."""
-        columns = self._columns_of(lambda at: map(itemgetter(at), records))
+        row (``_each``).
+
+        ``split`` records are lines cut by ``str.split(",", read)`` (``read``: the columns
+        read), so none has more than ``read + 1`` cells; when all have that many, the records
+        are laid end to end (``chain``) and each column is a slice. Else each column is picked
+        record by record (``itemgetter``)."""
+        assert self._columns is not None
+        width = self._columns[4] + 1
+        cells = list(chain.from_iterable(records)) if split else []
+        if split and len(cells) == width * len(records):  # none longer, so none shorter
+            columns = self._columns_of(lambda at: cells[at::width])
+        else:
+            columns = self._columns_of(lambda at: map(itemgetter(at), records))
         if columns is None:
             return self._each(records)
         # the records go before the rows are built (emptied: a caller may hold the list), so a
         # block never has both alive: the collector's count of new objects stays below its
         # threshold, and the young generation is not walked
         records.clear()
+        cells.clear()
         return self._built(*columns)
 
     def _columns_of(
@@ -272,11 +284,13 @@ class _Errors(dict[tuple[str, str], JobError]):
         return error
 
 
-def _put_quoted(text: str, lines: list[str], records: list[list[str]]) -> bool:
+def _put_quoted(text: str, lines: list[str], records: list[list[str]], width: int) -> bool:
     """Put the record of each line of ``text`` that holds a quote in its place in ``records``
-    (one per line of ``lines``): the line around each quote is found from C (``str.find``),
-    then its place (``list.index`` on from the last one's). False when such a line is not one
-    whole record (a quoted cell holding a line break): ``csv.reader`` then reads the block."""
+    (one per line of ``lines``), cut to at most ``width`` cells as ``str.split`` cut the others
+    (cells past the columns read are not read). The line around each quote is found from C
+    (``str.find``), then its place (``list.index`` on from the last one's). False when such a
+    line is not one whole record (a quoted cell holding a line break): ``csv.reader`` then
+    reads the block."""
     at, index = text.find('"'), -1
     while at >= 0:
         lf = text.rfind("\n", 0, at)
@@ -292,7 +306,7 @@ def _put_quoted(text: str, lines: list[str], records: list[list[str]]) -> bool:
                 return False
             record = read[0]
         index = lines.index(line, index + 1)
-        records[index] = record
+        records[index] = record[:width]
         at = text.find('"', end)
     return True
 
