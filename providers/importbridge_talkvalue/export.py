@@ -29,9 +29,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping
-from itertools import chain, repeat
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import reduce
+from itertools import repeat
+from operator import iadd, itemgetter
 
 from importbridge import JobError, RowOutcome, RowResult
 
@@ -142,21 +143,15 @@ class ExportParser:
         each of its lines is one record, else None (``csv.reader`` then reads the block).
 
         A block whose every cell is quoted (and holds no quote) is split at its quotes; any
-        other is split into lines and each line at commas (up to the last column read), and
-        the few lines with a quote are then read again and put in place (``_put_quoted``).
+        other is split into lines and each line at commas (``_split_lines``).
         """
         assert self._columns is not None
         if text.startswith('"'):
             rows = self._all_quoted(text)
             if rows is not None:
                 return rows
-        lines = text.splitlines()
-        if "" in lines:  # blank lines are no records
-            lines = list(filter(None, lines))
-        records = list(map(str.split, lines, repeat(","), repeat(self._columns[4])))
-        if '"' in text and not _put_quoted(text, lines, records, self._columns[4] + 1):
-            return None
-        return self._rows(records, split=True)
+        records = _split_lines(text, self._columns[4] + 1)
+        return None if records is None else self._rows(records, split=True)
 
     def _all_quoted(self, text: str) -> list[RowResult] | None:
         """The rows of ``text`` when every line is ``"cell","cell",...,"cell"`` with the same
@@ -204,11 +199,11 @@ class ExportParser:
 
         ``split`` records are lines cut by ``str.split(",", read)`` (``read``: the columns
         read), so none has more than ``read + 1`` cells; when all have that many, the records
-        are laid end to end (``chain``) and each column is a slice. Else each column is picked
-        record by record (``itemgetter``)."""
+        are laid end to end (``reduce`` by ``iadd``, half the cost of ``chain``) and each column
+        is a slice. Else each column is picked record by record (``itemgetter``)."""
         assert self._columns is not None
         width = self._columns[4] + 1
-        cells = list(chain.from_iterable(records)) if split else []
+        cells: list[str] = reduce(iadd, records, []) if split else []
         if split and len(cells) == width * len(records):  # none longer, so none shorter
             columns = self._columns_of(lambda at: cells[at::width])
         else:
@@ -284,56 +279,45 @@ class _Errors(dict[tuple[str, str], JobError]):
         return error
 
 
-def _put_quoted(text: str, lines: list[str], records: list[list[str]], width: int) -> bool:
-    """Put the record of each line of ``text`` that holds a quote in its place in ``records``
-    (one per line of ``lines``), cut to at most ``width`` cells as ``str.split`` cut the others
-    (cells past the columns read are not read). The line around each quote is found from C
-    (``str.find``), then its place (``list.index`` on from the last one's). False when such a
-    line is not one whole record (a quoted cell holding a line break): ``csv.reader`` then
-    reads the block."""
-    at, index = text.find('"'), -1
-    while at >= 0:
-        lf = text.rfind("\n", 0, at)
-        start = max(lf, text.rfind("\r", lf + 1, at)) + 1
-        lf = text.find("\n", at)
-        cr = text.find("\r", at, lf if lf >= 0 else len(text))
+def _split_lines(text: str, width: int) -> list[list[str]] | None:
+    """The records of the lines of ``text``, each cut by ``str.split(",", width - 1)`` (cells
+    past the columns read are not read), or None when a line holding a quote is not one whole
+    record (a quoted cell holding a line break): ``csv.reader`` then reads the block.
+
+    The few lines with a quote are found from C (``str.find``) and read by one ``csv.reader``
+    (measured cheaper than splitting them in Python), which must read one record from each;
+    the text between them is split into lines as ``open(newline="")`` splits it."""
+    records: list[list[str]] = []
+    quoted: list[str] = []  # the lines holding a quote
+    places: list[int] = []  # and where their records go
+    at = 0  # where the text not split yet starts
+    quote = text.find('"')
+    while quote >= 0:
+        start = max(at, text.rfind("\n", at, quote) + 1, text.rfind("\r", at, quote) + 1)
+        lf = text.find("\n", quote)
+        cr = text.find("\r", quote, lf if lf >= 0 else len(text))
         end = cr if cr >= 0 else lf
-        line = text[start:end]
-        record = _quoted_line(line)
-        if record is None:  # not plainly quoted: csv.reader must read it as one record
-            read = _records([line])
-            if read is None:
-                return False
-            record = read[0]
-        index = lines.index(line, index + 1)
-        records[index] = record[:width]
-        at = text.find('"', end)
-    return True
+        records += _split(text[at:start], width)
+        places.append(len(records))
+        records.append([])
+        quoted.append(text[start:end])
+        at = end + 1  # past CR of a CRLF, the LF left makes a blank line: no record
+        quote = text.find('"', at)
+    records += _split(text[at:], width)
+    if quoted:
+        read = _records(quoted)
+        if read is None:
+            return None
+        for place, record in zip(places, read, strict=True):
+            records[place] = record[:width]
+    return records
 
 
-def _quoted_line(line: str) -> list[str] | None:
-    """``csv.reader``'s record of ``line`` when its quoted cells hold no quote, else None.
-
-    Between commas put at both ends, such a line split at its quotes alternates unquoted text
-    and quoted cells, and every unquoted stretch starts and ends at a comma: else a quote stands
-    inside an unquoted cell, text follows a closing quote, or a quote is doubled (escaped), all
-    of which ``csv.reader`` reads otherwise."""
-    parts = f",{line},".split('"')
-    gaps = parts[::2]
-    if (
-        len(parts) % 2 == 0
-        or not all(map(str.startswith, gaps, repeat(",")))
-        or not all(map(str.endswith, gaps, repeat(",")))
-    ):
-        return None
-    record: list[str] = []
-    for gap, cell in zip(gaps, parts[1::2], strict=False):  # each quoted cell, the unquoted before it
-        if len(gap) > 1:
-            record += gap[1:-1].split(",")
-        record.append(cell)
-    if len(gaps[-1]) > 1:
-        record += gaps[-1][1:-1].split(",")
-    return record
+def _split(text: str, width: int) -> Iterator[list[str]]:
+    """The lines of ``text`` (none holding a quote), each cut by ``str.split(",", width - 1)``;
+    blank lines are no records."""
+    lines = text.splitlines()
+    return map(str.split, lines if all(lines) else filter(None, lines), repeat(","), repeat(width - 1))
 
 
 def _records(lines: list[str]) -> list[list[str]] | None:

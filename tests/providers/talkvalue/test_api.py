@@ -303,8 +303,9 @@ export_cell = st.one_of(
 @st.composite
 def mixed_exports(draw: st.DrawFn) -> str:
     """Lines of cells (``export_cell``), in any line break: plain lines and lines with quoted
-    cells mix, as in an export that quotes only cells holding commas. Lines whose quoted cells
-    hold no quote are split without csv.reader; any other goes to it."""
+    cells mix, as in an export that quotes only cells holding commas. The lines without a quote
+    are split at commas, the others found and read by one csv.reader, which must read one
+    record from each (else it reads the whole block)."""
     lines = draw(st.lists(st.lists(export_cell, min_size=1, max_size=6).map(",".join), max_size=12))
     end = draw(st.sampled_from(["\r\n", "\n", "\r"]))
     return "".join(line + end for line in lines)
@@ -371,8 +372,8 @@ def test_the_export_parser_reads_what_csv_reader_reads_in_any_blocks(text, sizes
 
 @given(mixed_exports(), block_sizes)
 def test_lines_with_quoted_cells_read_as_csv_reader_reads_them_in_any_blocks(text, sizes) -> None:
-    """Lines whose quoted cells hold no quote are split at their quotes and commas, the rest
-    read by csv.reader: the rows are the same, in any blocks."""
+    """Plain lines split at commas and the lines with a quote read by csv.reader, put back
+    in their places: the rows are the same, in any blocks."""
     assert_read_as_csv_reader_reads(text, sizes)
 
 
@@ -420,18 +421,19 @@ def test_quoted_cells_with_line_breaks_arrive_whole_in_any_blocks(rows, sizes) -
         '"1","E","m","x"\r\n"2","E","m","x"\r\n"3"\r\n',  # a last line shorter
         '"1","E","m","x"\r\n"7\r\n","E","m","x"\r\n',  # a block may end in a quoted cell
         '"1","E","m","x"\r\n"a\r\nb","E","m","x"\r\n',
-        # lines with a quoted cell amid plain lines: split without csv.reader when exact
+        # lines with a quote amid plain lines: found, read by one csv.reader, put in place
         '1,E,m,x\r\n2,E,"m, with a comma",y\r\n3,E,m,x\r\n',
         '1,E,m,x\n"2",E,"m, 1","y,2"\n3,E,m,x\n"2",E,"m, 1","y,2"\n',  # a line twice: found in order
         '1,E,"m, 1",\r\n2,,"",x\r\n3,"",,"x"\r\n',  # empty cells and empty quoted cells
-        '1,E,m,x\r\n2,E,"m ""q"", 1",y\r\n',  # an escaped quote: csv.reader reads the line
+        '1,E,m,x\r\n2,E,"m ""q"", 1",y\r\n',  # an escaped quote
         '1,E,m,x\r\n2,E,"m, 1" ,y\r\n',  # a space after a closing quote
         '1,E,m,x\r\n2,E,"m, 1"z,y\r\n',  # text after a closing quote
         '1,E,m,x\r\n2,E,m "q",y\r\n',  # a quote inside an unquoted cell
         '1,E,m,x\r\n2,E,m",y\r\n',  # a lone quote: csv.reader reads it as a character
         '1,E,m,x\r\n2,E, "m, 1",y\r\n',  # a space before an opening quote
-        '1,E,m,x\r\n2,E,"m\r\n1",y\r\n3,E,m,x\r\n',  # a quoted line break: csv.reader, whole
+        '1,E,m,x\r\n2,E,"m\r\n1",y\r\n3,E,m,x\r\n',  # a quoted line break: csv.reader reads the block
         '1,E,m,x\n2,E,"m, 1",y\r3,E,"m,\r\n",x\r\n',  # line breaks of every kind
+        '1,E,m,x\r2,E,"m, 1",y\r\n1,E,m,x\r\n',  # a line ended by CR alone before a quoted one
         '"1",E,"m, 1"\r\n',  # a short record: padded, row by row
         # records of other lengths whose cells add up to whole records: not read as columns
         '1,E,"m, 1",x,a,5\r\n2,E,m,x\r\n',  # a long quoted line, a line with the columns read only
