@@ -12,11 +12,13 @@ splits them), a block at a time, by the cheapest reading that is exact for it: a
 no quote character quotes nothing, so its lines are just split at commas (about a third of
 ``csv.reader``'s cost); a block whose every cell is quoted and holds no quote (as exporters
 that quote everything write it) is split at its quotes, its cells sliced into columns; in
-any other block the lines without a quote are split at commas and the lines with one go
-through one ``csv.reader``. Whatever these cannot read exactly (a quoted line break, an
-escaped quote, ragged lines) goes to ``csv.reader`` whole. Rows are built a column at a
-time (``RowResult.of_columns``), and a block's records are dropped before its rows are
-built, so the garbage collector's count of new objects stays under its threshold.
+any other block the lines with a quote are found from C (``str.find``) and go through one
+``csv.reader``, which must read one record from each, and the text between them is split
+into lines and at commas. Whatever these cannot read exactly (a quoted line break) goes to
+``csv.reader`` whole. Rows are built a column at a time (``RowResult.of_columns``), each
+column a slice when every record has as many cells, and a block's records are dropped before
+its rows are built, so the garbage collector's count of new objects stays under its
+threshold.
 
 The export's columns are not documented: the first row-number, error-code, error-message and
 raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
@@ -301,7 +303,7 @@ def _split_lines(text: str, width: int) -> list[list[str]] | None:
         places.append(len(records))
         records.append([])
         quoted.append(text[start:end])
-        at = end + 1  # past CR of a CRLF, the LF left makes a blank line: no record
+        at = end + (2 if text.startswith("\r\n", end) else 1)  # past the line break
         quote = text.find('"', at)
     records += _split(text[at:], width)
     if quoted:
