@@ -60,6 +60,9 @@ _ROLES = ("row", "code", "message", "data")
 #: read after the lines of a block with quotes: a record of its own when every record before
 #: it was complete; taken into the last record's quoted cell when that record is still open
 _PROBE = "\x00importbridge: end of block\x00"
+#: lines with a quote in a block found one by one and put in place; a block with more (an export
+#: quoting a column on every line) is cheaper read by one csv.reader over all its lines
+_QUOTED_LINES = 16
 #: distinct (code, message) pairs shared before the cache starts over: its keys and errors stay
 #: well below the collector's threshold of new objects (700), so they alone set off no collection
 _ERRORS_KEPT = 128
@@ -152,8 +155,8 @@ class ExportParser:
             rows = self._all_quoted(text)
             if rows is not None:
                 return rows
-        records = _split_lines(text, self._columns[4] + 1)
-        return None if records is None else self._rows(records, split=True)
+        split = _split_lines(text, self._columns[4] + 1)
+        return None if split is None else self._rows(split[0], split=split[1])
 
     def _all_quoted(self, text: str) -> list[RowResult] | None:
         """The rows of ``text`` when every line is ``"cell","cell",...,"cell"`` with the same
@@ -281,14 +284,16 @@ class _Errors(dict[tuple[str, str], JobError]):
         return error
 
 
-def _split_lines(text: str, width: int) -> list[list[str]] | None:
+def _split_lines(text: str, width: int) -> tuple[list[list[str]], bool] | None:
     """The records of the lines of ``text``, each cut by ``str.split(",", width - 1)`` (cells
-    past the columns read are not read), or None when a line holding a quote is not one whole
-    record (a quoted cell holding a line break): ``csv.reader`` then reads the block.
+    past the columns read are not read), and True (they are cut so); or None when a line
+    holding a quote is not one whole record (a quoted cell holding a line break):
+    ``csv.reader`` then reads the block.
 
     The few lines with a quote are found from C (``str.find``) and read by one ``csv.reader``
     (measured cheaper than splitting them in Python), which must read one record from each;
-    the text between them is split into lines as ``open(newline="")`` splits it."""
+    the text between them is split into lines as ``open(newline="")`` splits it. When more
+    than ``_QUOTED_LINES`` lines hold a quote, it reads every line (records not cut: False)."""
     records: list[list[str]] = []
     quoted: list[str] = []  # the lines holding a quote
     places: list[int] = []  # and where their records go
@@ -303,6 +308,10 @@ def _split_lines(text: str, width: int) -> list[list[str]] | None:
         places.append(len(records))
         records.append([])
         quoted.append(text[start:end])
+        if len(quoted) > _QUOTED_LINES:  # most lines quoted: one csv.reader over all is cheaper
+            lines = text.splitlines()
+            read = _records(lines if all(lines) else list(filter(None, lines)))
+            return None if read is None else (read, False)
         at = end + (2 if text.startswith("\r\n", end) else 1)  # past the line break
         quote = text.find('"', at)
     records += _split(text[at:], width)
@@ -312,7 +321,7 @@ def _split_lines(text: str, width: int) -> list[list[str]] | None:
             return None
         for place, record in zip(places, read, strict=True):
             records[place] = record[:width]
-    return records
+    return records, True
 
 
 def _split(text: str, width: int) -> Iterator[list[str]]:

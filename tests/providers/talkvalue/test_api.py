@@ -434,6 +434,7 @@ def test_quoted_cells_with_line_breaks_arrive_whole_in_any_blocks(rows, sizes) -
         '1,E,m,x\r\n2,E,"m\r\n1",y\r\n3,E,m,x\r\n',  # a quoted line break: csv.reader reads the block
         '1,E,m,x\n2,E,"m, 1",y\r3,E,"m,\r\n",x\r\n',  # line breaks of every kind
         '1,E,m,x\r2,E,"m, 1",y\r\n1,E,m,x\r\n',  # a line ended by CR alone before a quoted one
+        '1,"E",m,x\r\n' * 20 + '2,E,"m, 1",y\r\n',  # most lines quoted: csv.reader reads the block
         '"1",E,"m, 1"\r\n',  # a short record: padded, row by row
         # records of other lengths whose cells add up to whole records: not read as columns
         '1,E,"m, 1",x,a,5\r\n2,E,m,x\r\n',  # a long quoted line, a line with the columns read only
