@@ -205,11 +205,13 @@ def breakdown(path: str, rows: int, rounds: int) -> dict[str, float]:
     error = importbridge.JobError(code="INVALID_EMAIL", message="Email could not be parsed")
     failed = importbridge.RowOutcome.FAILED
 
-    def parser() -> int:
+    def parser() -> int:  # fed in the blocks failed_rows feeds it
+        from importbridge_talkvalue.api import EXPORT_BLOCK
         from importbridge_talkvalue.export import ExportParser
 
         export = ExportParser()
-        count = sum(len(export.feed(body[at : at + 65536])) for at in range(0, len(body), 65536))
+        blocks = range(0, len(body), EXPORT_BLOCK)
+        count = sum(len(export.feed(body[at : at + EXPORT_BLOCK])) for at in blocks)
         return count + len(export.close()[0])
 
     def build() -> int:

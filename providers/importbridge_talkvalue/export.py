@@ -12,11 +12,13 @@ splits them), a block at a time, by the cheapest reading that is exact for it: a
 no quote character quotes nothing, so its lines are just split at commas (about a third of
 ``csv.reader``'s cost); a block whose every cell is quoted and holds no quote (as exporters
 that quote everything write it) is split at its quotes, its cells sliced into columns; in
-any other block the lines without a quote are split at commas and the lines with one go
-through one ``csv.reader``. Whatever these cannot read exactly (a quoted line break, an
-escaped quote, ragged lines) goes to ``csv.reader`` whole. Rows are built a column at a
-time (``RowResult.of_columns``), and a block's records are dropped before its rows are
-built, so the garbage collector's count of new objects stays under its threshold.
+any other block the lines with a quote are found from C (``str.find``) and go through one
+``csv.reader``, which must read one record from each, and the text between them is split
+into lines and at commas. Whatever these cannot read exactly (a quoted line break) goes to
+``csv.reader`` whole. Rows are built a column at a time (``RowResult.of_columns``), each
+column a slice when every record has as many cells, and a block's records are dropped before
+its rows are built, so the garbage collector's count of new objects stays under its
+threshold.
 
 The export's columns are not documented: the first row-number, error-code, error-message and
 raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
@@ -29,10 +31,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Mapping
-from itertools import compress, repeat
-from operator import contains, itemgetter
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import reduce
+from itertools import repeat
+from operator import iadd, itemgetter
 
 from importbridge import JobError, RowOutcome, RowResult
 
@@ -58,6 +60,9 @@ _ROLES = ("row", "code", "message", "data")
 #: read after the lines of a block with quotes: a record of its own when every record before
 #: it was complete; taken into the last record's quoted cell when that record is still open
 _PROBE = "\x00importbridge: end of block\x00"
+#: lines with a quote in a block found one by one and put in place; a block with more (an export
+#: quoting a column on every line) is cheaper read by one csv.reader over all its lines
+_QUOTED_LINES = 16
 #: distinct (code, message) pairs shared before the cache starts over: its keys and errors stay
 #: well below the collector's threshold of new objects (700), so they alone set off no collection
 _ERRORS_KEPT = 128
@@ -76,7 +81,6 @@ class ExportParser:
         self._columns: tuple[int, int, int, int, int] | None = None  # at row/code/message/data, width
         self._has_data = False
         self._errors = _Errors()  # (code, message) -> the shared JobError
-        self._pick: tuple[Any, ...] = ()  # getters of row, code, message, data
         self.rows = 0  # rows returned so far
 
     def feed(self, chunk: bytes) -> list[RowResult]:
@@ -143,35 +147,16 @@ class ExportParser:
         """The rows of ``text`` (whole lines, no NUL, no line break but CR and LF) when
         each of its lines is one record, else None (``csv.reader`` then reads the block).
 
-        A block with no quote character is split at line breaks and commas; one whose every
-        cell is quoted (and holds no quote) is split at its quotes; otherwise a line with no
-        quote is split at commas and the lines with one go through one ``csv.reader``, which
-        must read exactly one record from each (a quoted cell that holds a line break does not).
+        A block whose every cell is quoted (and holds no quote) is split at its quotes; any
+        other is split into lines and each line at commas (``_split_lines``).
         """
         assert self._columns is not None
         if text.startswith('"'):
             rows = self._all_quoted(text)
             if rows is not None:
                 return rows
-        lines = text.splitlines()
-        if "" in lines:  # blank lines are no records
-            lines = list(filter(None, lines))
-        split = repeat(","), repeat(self._columns[4])
-        if '"' not in text:
-            return self._rows(list(map(str.split, lines, *split)))
-        marks = list(map(contains, lines, repeat('"')))
-        if all(marks):
-            records = _records(lines)
-        else:
-            records = list(map(str.split, lines, *split))
-            parsed = _records(list(compress(lines, marks)))
-            if parsed is None:
-                return None
-            at = -1
-            for record in parsed:  # into the places of the lines with a quote, found from C
-                at = marks.index(True, at + 1)
-                records[at] = record
-        return None if records is None else self._rows(records)
+        split = _split_lines(text, self._columns[4] + 1)
+        return None if split is None else self._rows(split[0], split=split[1])
 
     def _all_quoted(self, text: str) -> list[RowResult] | None:
         """The rows of ``text`` when every line is ``"cell","cell",...,"cell"`` with the same
@@ -193,20 +178,12 @@ class ExportParser:
         cells = parts[1::2]
         del parts, gaps  # fewer live objects (a smaller working set) while the rows are built
         assert self._columns is not None
-        at_row, at_code, at_message, at_data, needed = self._columns
-        try:
-            if width < needed:  # short records (or a role without a column): padded below
-                raise IndexError
-            numbers = list(map(int, cells[at_row::width]))
-            if numbers and min(numbers) < 0:
-                raise ValueError
-        except (IndexError, ValueError):  # row by row
+        short = width < self._columns[4]  # a role's cell is missing: slices would be short, not fail
+        columns = None if short else self._columns_of(lambda at: cells[at::width])
+        if columns is None:
             return self._each([cells[at : at + width] for at in range(0, len(cells), width)])
-        keys = zip(cells[at_code::width], cells[at_message::width], strict=True)
-        errors = list(map(self._errors.__getitem__, keys))
-        data = cells[at_data::width] if self._has_data else None
-        del cells
-        return self._built(numbers, errors, data)
+        cells.clear()
+        return self._built(*columns)
 
     def _header(self, names: list[str]) -> None:
         roles: dict[str, int] = {}
@@ -219,36 +196,55 @@ class ExportParser:
         at_row, at_code, at_message, at_data = (roles.get(role, missing) for role in _ROLES)
         self._columns = (at_row, at_code, at_message, at_data, width)
         self._has_data = "data" in roles
-        self._pick = (
-            itemgetter(at_row),
-            itemgetter(at_code),
-            itemgetter(at_message),
-            itemgetter(at_data) if self._has_data else None,
-        )
 
-    def _rows(self, records: list[list[str]]) -> list[RowResult]:
-        """One failed row per record (none is empty), a column at a time (``_built``). A block
-        with a short record or a row number that is not a non-negative int goes row by row
-        (``_each``)."""
-        pick_row, pick_code, pick_message, pick_data = self._pick
-        try:  # a short record (or a role without a column) raises IndexError
-            numbers = list(map(int, map(pick_row, records)))
-            keys = zip(map(pick_code, records), map(pick_message, records), strict=True)
-            errors = list(map(self._errors.__getitem__, keys))
-            data = None if pick_data is None else list(map(pick_data, records))
-        except (IndexError, ValueError):
-            return self._each(records)
-        if numbers and min(numbers) < 0:  # read as none, row by row
+    def _rows(self, records: list[list[str]], *, split: bool = False) -> list[RowResult]:
+        """One failed row per record (none is empty), a column at a time (``_columns_of``). A
+        block with a short record or a row number that is not a non-negative int goes row by
+        row (``_each``).
+
+        ``split`` records are lines cut by ``str.split(",", read)`` (``read``: the columns
+        read), so none has more than ``read + 1`` cells; when all have that many, the records
+        are laid end to end (``reduce`` by ``iadd``, half the cost of ``chain``) and each column
+        is a slice. Else each column is picked record by record (``itemgetter``)."""
+        assert self._columns is not None
+        width = self._columns[4] + 1
+        cells: list[str] = reduce(iadd, records, []) if split else []
+        if split and len(cells) == width * len(records):  # none longer, so none shorter
+            columns = self._columns_of(lambda at: cells[at::width])
+        else:
+            columns = self._columns_of(lambda at: map(itemgetter(at), records))
+        if columns is None:
             return self._each(records)
         # the records go before the rows are built (emptied: a caller may hold the list), so a
         # block never has both alive: the collector's count of new objects stays below its
         # threshold, and the young generation is not walked
         records.clear()
-        return self._built(numbers, errors, data)
+        cells.clear()
+        return self._built(*columns)
+
+    def _columns_of(
+        self, column: Callable[[int], Iterable[str]]
+    ) -> tuple[list[int], list[JobError], list[str] | None] | None:
+        """The row numbers, errors and raw values of a block whose records' cells at ``i`` are
+        ``column(i)``, or None when a role's cell is missing (a short record) or a row number
+        is not a non-negative int. All is taken from C; the errors are looked up one shared
+        ``JobError`` per code and message, through ``zip``'s reused tuple."""
+        assert self._columns is not None
+        at_row, at_code, at_message, at_data, _ = self._columns
+        try:
+            numbers = list(map(int, column(at_row)))
+            keys = zip(column(at_code), column(at_message), strict=True)
+            errors = list(map(self._errors.__getitem__, keys))
+            data = list(column(at_data)) if self._has_data else None
+        except (IndexError, ValueError):
+            return None
+        if numbers and min(numbers) < 0:
+            return None
+        return numbers, errors, data
 
     def _built(self, numbers: list[int], errors: list[JobError], data: list[str] | None) -> list[RowResult]:
-        """The rows of a block's columns (the hot path of ``failed_rows``): row numbers, shared
-        errors and raw values, built by ``RowResult.of_columns``."""
+        """The rows of a block's columns (the hot path of ``failed_rows``), built by
+        ``RowResult.of_columns``."""
         rows = RowResult.of_columns(numbers, repeat(RowOutcome.FAILED), None, errors, data)
         self.rows += len(rows)
         return rows
@@ -275,7 +271,6 @@ class ExportParser:
         return rows
 
 
-
 class _Errors(dict[tuple[str, str], JobError]):
     """The one ``JobError`` of each (code, message), made on first sight (``__missing__``), so
     a block's errors are all looked up from C (``map`` over ``__getitem__``), with ``zip``
@@ -287,6 +282,53 @@ class _Errors(dict[tuple[str, str], JobError]):
         code, message = key
         error = self[key] = JobError(code=code or None, message=message or None)
         return error
+
+
+def _split_lines(text: str, width: int) -> tuple[list[list[str]], bool] | None:
+    """The records of the lines of ``text``, each cut by ``str.split(",", width - 1)`` (cells
+    past the columns read are not read), and True (they are cut so); or None when a line
+    holding a quote is not one whole record (a quoted cell holding a line break):
+    ``csv.reader`` then reads the block.
+
+    The few lines with a quote are found from C (``str.find``) and read by one ``csv.reader``
+    (measured cheaper than splitting them in Python), which must read one record from each;
+    the text between them is split into lines as ``open(newline="")`` splits it. When more
+    than ``_QUOTED_LINES`` lines hold a quote, it reads every line (records not cut: False)."""
+    records: list[list[str]] = []
+    quoted: list[str] = []  # the lines holding a quote
+    places: list[int] = []  # and where their records go
+    at = 0  # where the text not split yet starts
+    quote = text.find('"')
+    while quote >= 0:
+        start = max(at, text.rfind("\n", at, quote) + 1, text.rfind("\r", at, quote) + 1)
+        lf = text.find("\n", quote)
+        cr = text.find("\r", quote, lf if lf >= 0 else len(text))
+        end = cr if cr >= 0 else lf
+        records += _split(text[at:start], width)
+        places.append(len(records))
+        records.append([])
+        quoted.append(text[start:end])
+        if len(quoted) > _QUOTED_LINES:  # most lines quoted: one csv.reader over all is cheaper
+            lines = text.splitlines()
+            read = _records(lines if all(lines) else list(filter(None, lines)))
+            return None if read is None else (read, False)
+        at = end + (2 if text.startswith("\r\n", end) else 1)  # past the line break
+        quote = text.find('"', at)
+    records += _split(text[at:], width)
+    if quoted:
+        read = _records(quoted)
+        if read is None:
+            return None
+        for place, record in zip(places, read, strict=True):
+            records[place] = record[:width]
+    return records, True
+
+
+def _split(text: str, width: int) -> Iterator[list[str]]:
+    """The lines of ``text`` (none holding a quote), each cut by ``str.split(",", width - 1)``;
+    blank lines are no records."""
+    lines = text.splitlines()
+    return map(str.split, lines if all(lines) else filter(None, lines), repeat(","), repeat(width - 1))
 
 
 def _records(lines: list[str]) -> list[list[str]] | None:

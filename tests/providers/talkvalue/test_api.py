@@ -281,12 +281,43 @@ def quoted_exports(draw: st.DrawFn) -> str:
     return text
 
 
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+#: cells as exporters write them and as they go wrong: plain, quoted (holding commas), quoted
+#: holding quotes or line breaks (escaped), and with text around the quotes
+export_cell = st.one_of(
+    st.integers(-2, 99).map(str),
+    st.text(alphabet=st.sampled_from("1a "), max_size=3),
+    st.text(alphabet=st.sampled_from("1a, "), max_size=3).map(_quoted),
+    st.text(alphabet=st.sampled_from('1a,"\r\n'), max_size=3).map(_quoted),
+    st.tuples(
+        st.sampled_from(["", " ", "a", '"']),
+        st.text(alphabet=st.sampled_from("1a, "), max_size=3),
+        st.sampled_from(["", " ", "a", '"', '""a']),
+    ).map(lambda around: f'{around[0]}"{around[1]}"{around[2]}'),
+)
+
+
+@st.composite
+def mixed_exports(draw: st.DrawFn) -> str:
+    """Lines of cells (``export_cell``), in any line break: plain lines and lines with quoted
+    cells mix, as in an export that quotes only cells holding commas. The lines without a quote
+    are split at commas, the others found and read by one csv.reader, which must read one
+    record from each (else it reads the whole block)."""
+    lines = draw(st.lists(st.lists(export_cell, min_size=1, max_size=6).map(",".join), max_size=12))
+    end = draw(st.sampled_from(["\r\n", "\n", "\r"]))
+    return "".join(line + end for line in lines)
+
+
 export_text = st.one_of(  # with and without quotes: plain text takes the split-on-commas path
     st.text(alphabet=st.sampled_from('a,"é\r\n\x00\x0b\u2028 '), max_size=300),
     st.text(alphabet=st.sampled_from("a,é\r\n\x0b\u2028 "), max_size=300),
     # row numbers that read (or not: negative, empty) amid quoted and plain records
     st.text(alphabet=st.sampled_from('17-,,"a\r\n\n'), max_size=300),
     quoted_exports(),
+    mixed_exports(),
 )
 block_sizes = st.lists(st.integers(1, 40), min_size=1, max_size=20)
 
@@ -336,6 +367,17 @@ def outcome(read):
 def test_the_export_parser_reads_what_csv_reader_reads_in_any_blocks(text, sizes) -> None:
     """Plain blocks are split on commas, the rest read by csv.reader: the rows are the same,
     in any blocks, and only text up to the last line break is read."""
+    assert_read_as_csv_reader_reads(text, sizes)
+
+
+@given(mixed_exports(), block_sizes)
+def test_lines_with_quoted_cells_read_as_csv_reader_reads_them_in_any_blocks(text, sizes) -> None:
+    """Plain lines split at commas and the lines with a quote read by csv.reader, put back
+    in their places: the rows are the same, in any blocks."""
+    assert_read_as_csv_reader_reads(text, sizes)
+
+
+def assert_read_as_csv_reader_reads(text: str, sizes: list[int]) -> None:
     from importbridge_talkvalue.export import ExportParser
 
     text = HEADER + text
@@ -379,6 +421,24 @@ def test_quoted_cells_with_line_breaks_arrive_whole_in_any_blocks(rows, sizes) -
         '"1","E","m","x"\r\n"2","E","m","x"\r\n"3"\r\n',  # a last line shorter
         '"1","E","m","x"\r\n"7\r\n","E","m","x"\r\n',  # a block may end in a quoted cell
         '"1","E","m","x"\r\n"a\r\nb","E","m","x"\r\n',
+        # lines with a quote amid plain lines: found, read by one csv.reader, put in place
+        '1,E,m,x\r\n2,E,"m, with a comma",y\r\n3,E,m,x\r\n',
+        '1,E,m,x\n"2",E,"m, 1","y,2"\n3,E,m,x\n"2",E,"m, 1","y,2"\n',  # a line twice: found in order
+        '1,E,"m, 1",\r\n2,,"",x\r\n3,"",,"x"\r\n',  # empty cells and empty quoted cells
+        '1,E,m,x\r\n2,E,"m ""q"", 1",y\r\n',  # an escaped quote
+        '1,E,m,x\r\n2,E,"m, 1" ,y\r\n',  # a space after a closing quote
+        '1,E,m,x\r\n2,E,"m, 1"z,y\r\n',  # text after a closing quote
+        '1,E,m,x\r\n2,E,m "q",y\r\n',  # a quote inside an unquoted cell
+        '1,E,m,x\r\n2,E,m",y\r\n',  # a lone quote: csv.reader reads it as a character
+        '1,E,m,x\r\n2,E, "m, 1",y\r\n',  # a space before an opening quote
+        '1,E,m,x\r\n2,E,"m\r\n1",y\r\n3,E,m,x\r\n',  # a quoted line break: csv.reader reads the block
+        '1,E,m,x\n2,E,"m, 1",y\r3,E,"m,\r\n",x\r\n',  # line breaks of every kind
+        '1,E,m,x\r2,E,"m, 1",y\r\n1,E,m,x\r\n',  # a line ended by CR alone before a quoted one
+        '1,"E",m,x\r\n' * 20 + '2,E,"m, 1",y\r\n',  # most lines quoted: csv.reader reads the block
+        '"1",E,"m, 1"\r\n',  # a short record: padded, row by row
+        # records of other lengths whose cells add up to whole records: not read as columns
+        '1,E,"m, 1",x,a,5\r\n2,E,m,x\r\n',  # a long quoted line, a line with the columns read only
+        '1,E,m,x,a,3,F\r\n"2\r\n",E,m\r\n',  # read by csv.reader: a long record, a short one
     ],
 )
 def test_blocks_of_quoted_lines_read_as_csv_reader_reads_them(body: str) -> None:
