@@ -80,6 +80,7 @@ class ExportParser:
         self._rest = ""  # text after the last complete record
         self._columns: tuple[int, int, int, int, int] | None = None  # at row/code/message/data, width
         self._has_data = False
+        self._known = 0  # cells of the header
         self._errors = _Errors()  # (code, message) -> the shared JobError
         self.rows = 0  # rows returned so far
 
@@ -195,6 +196,7 @@ class ExportParser:
         width = max(roles.values(), default=-1) + 1 if len(roles) == 4 else len(names) + 1
         at_row, at_code, at_message, at_data = (roles.get(role, missing) for role in _ROLES)
         self._columns = (at_row, at_code, at_message, at_data, width)
+        self._known = missing  # cells past the header's are no role's (a ragged record's extra)
         self._has_data = "data" in roles
 
     def _rows(self, records: list[list[str]], *, split: bool = False) -> list[RowResult]:
@@ -231,9 +233,17 @@ class ExportParser:
         ``JobError`` per code and message, through ``zip``'s reused tuple."""
         assert self._columns is not None
         at_row, at_code, at_message, at_data, _ = self._columns
+        known = self._known
+        if at_row >= known:  # no row-number column: every row's is none, read row by row
+            return None
         try:
             numbers = list(map(int, column(at_row)))
-            keys = zip(column(at_code), column(at_message), strict=True)
+            rows = len(numbers)  # a role without a column reads "" (not a ragged record's cell)
+            keys = zip(
+                column(at_code) if at_code < known else repeat("", rows),
+                column(at_message) if at_message < known else repeat("", rows),
+                strict=True,
+            )
             errors = list(map(self._errors.__getitem__, keys))
             data = list(column(at_data)) if self._has_data else None
         except (IndexError, ValueError):
@@ -257,9 +267,10 @@ class ExportParser:
         has_data = self._has_data
         make, failed = RowResult.of, RowOutcome.FAILED
         rows: list[RowResult] = []
+        known = self._known
         for fields in records:
-            if len(fields) < width:
-                fields = fields + [""] * (width - len(fields))
+            if len(fields) != width:  # padded; past the header's cells, none is read
+                fields = fields[:known] + [""] * (width - min(len(fields), known))
             try:
                 row: int | None = int(fields[at_row])
             except ValueError:

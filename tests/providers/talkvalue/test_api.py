@@ -446,3 +446,17 @@ def test_blocks_of_quoted_lines_read_as_csv_reader_reads_them(body: str) -> None
     for size in range(1, 65):
         assert parse(text, [size]) == reference(text), size
     assert parse(text) == reference(text)
+
+
+@pytest.mark.parametrize("quote", [False, True])
+@pytest.mark.parametrize("lines", [1, 40])
+def test_a_role_without_a_column_reads_empty_even_where_a_record_runs_long(quote: bool, lines: int) -> None:
+    """No error-code column: every row's code is empty, also where a record has more cells than
+    the header (a ragged export), whichever way its block is read (split, all quoted, row by row)."""
+    header = "rowNum,errorMessage,rawValue"
+    cells = [[str(n), f"bad {n}", f"raw {n}", "EXTRA"] for n in range(1, lines + 1)]
+    body = [",".join(f'"{cell}"' if quote else cell for cell in record) for record in cells]
+    rows = parse("\n".join([header, *body, ""]))
+    assert [(row.row, row.error.code, row.error.message, row.data) for row in rows] == [
+        (n, None, f"bad {n}", f"raw {n}") for n in range(1, lines + 1)
+    ]
