@@ -87,7 +87,11 @@ def test_counts_add_up_over_the_chunks(runs: list[tuple[str, int]], chunk: int) 
     failed = sum(OUTCOMES[kind][1][0] * size for kind, size in runs)
     updated = sum(OUTCOMES[kind][1][1] * size for kind, size in runs)
     decoded = longarrays.decode(json.dumps(payload(results)), longarrays.paths(ROW_ARRAYS), chunk=chunk)
-    assert isinstance(decoded["results"], longarrays.LongArray)
+    # (below 64 characters a chunk there is no short read: the array is always cut; above, an
+    # array shorter than a chunk is read whole and stays a list)
+    assert isinstance(decoded["results"], longarrays.LongArray) or (
+        chunk >= 64 and type(decoded["results"]) is list
+    )
     job = normalize(decoded)
     assert (job.failed, job.updated, job.created) == (failed, updated, len(results) - failed - updated)
     assert (job.processed, job.succeeded) == (len(results), len(results) - failed)
