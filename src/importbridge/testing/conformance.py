@@ -374,10 +374,10 @@ class ProviderConformance:
         assert importbridge.from_dict(data) == job, f"from_dict(to_dict(job)) != job for {job!r}"
         assert importbridge.from_json(importbridge.to_json(job)) == job, "from_json(to_json(job)) != job"
 
-    def _outcome(self, payload: Any, *, decoded: bool = False) -> ImportJob | None:
-        """Normalize; the answer must be a valid job or a PayloadError naming the provider."""
+    def _normalized(self, payload: Any, how: str, *, decoded: bool = True) -> ImportJob | PayloadError:
+        """The job normalize gives (rows built) or its ``PayloadError``; nothing else may escape.
+        ``decoded``: the provider's own ``normalize``, else ``importbridge.normalize`` (text too)."""
         provider = self._adapter()
-        before = _snapshot(payload) if not isinstance(payload, (str, bytes)) else None
         try:
             job = provider.normalize(payload) if decoded else importbridge.normalize(provider, payload)
             job.rows  # noqa: B018 (rows built on first read are part of what normalize gave)
@@ -386,15 +386,25 @@ class ProviderConformance:
                 raise AssertionError(
                     f"{provider.name}: the model refused the job normalize built: "
                     f"{type(error).__name__}: {error} (the adapter must check what it reads and "
-                    f"raise its own PayloadError) for payload {_short(payload)}"
+                    f"raise its own PayloadError) {how}"
                 ) from error
             if not isinstance(error, PayloadError):
                 raise AssertionError(
                     f"{provider.name}: normalize raised {type(error).__name__}: {error} "
-                    f"(only PayloadError may escape) for payload {_short(payload)}"
+                    f"(only PayloadError may escape) {how}"
                 ) from error
-            self._check_error(error, payload)
-            job = None
+            return error
+        return job
+
+    def _outcome(self, payload: Any, *, decoded: bool = False) -> ImportJob | None:
+        """Normalize; the answer must be a valid job or a PayloadError naming the provider."""
+        before = _snapshot(payload) if not isinstance(payload, (str, bytes)) else None
+        job: ImportJob | None = None
+        outcome = self._normalized(payload, f"for payload {_short(payload)}", decoded=decoded)
+        if isinstance(outcome, PayloadError):
+            self._check_error(outcome, payload)
+        else:
+            job = outcome
         if before is not None:
             assert _snapshot(payload) == before, f"normalize mutated the caller's payload {_short(payload)}"
         if job is not None:
@@ -645,26 +655,6 @@ class ProviderConformance:
             return longarrays.paths(provider.row_arrays())
         except ValueError as error:
             raise AssertionError(f"{provider.name}: row_arrays(): {error}") from None
-
-    def _normalized(self, payload: Any, how: str) -> ImportJob | PayloadError:
-        """The job ``normalize`` gives (rows built) or its ``PayloadError``; nothing else may escape."""
-        provider = self._adapter()
-        try:
-            job = provider.normalize(payload)
-            job.rows  # noqa: B018 (rows built on first read are part of what normalize gave)
-        except Exception as error:
-            if _model_refused(error):
-                raise AssertionError(
-                    f"{provider.name}: the model refused the job normalize built: "
-                    f"{type(error).__name__}: {error} {how}"
-                ) from error
-            if not isinstance(error, PayloadError):
-                raise AssertionError(
-                    f"{provider.name}: normalize raised {type(error).__name__}: {error} "
-                    f"(only PayloadError may escape) {how}"
-                ) from error
-            return error
-        return job
 
     def _check_alike(self, payload: Any, chunk: int) -> None:
         """``payload`` normalizes alike with its row arrays as lists and as LongArrays of ``chunk``."""
