@@ -392,10 +392,8 @@ def normalize(provider: str | Provider, payload: object) -> ImportJob:
     adapter = _registry.get(provider) if type(provider) is str else get_provider(provider)
     if isinstance(payload, _TEXT):
         if len(payload) >= BULK_TEXT:  # thousands of acyclic objects: no collector passes
-            from .longarrays import loads_for  # (a long payload's row arrays: see ``_decoded``)
-
             with paused_gc():
-                return adapter.normalize(_decoded(adapter, payload, loads_for))
+                return adapter.normalize(_decoded(adapter, payload))
         return adapter.normalize(_decoded(adapter, payload))
     job = adapter.normalize(payload)
     job.rows  # noqa: B018 (built now, see above)
@@ -412,14 +410,14 @@ BULK_TEXT = 64 * 1024
 _TEXT = (str, bytes, bytearray, memoryview)
 
 
-def _decoded(
-    adapter: Provider,
-    text: str | bytes | bytearray | memoryview,
-    read: Callable[[Provider, str | bytes | bytearray | memoryview], object] | None = None,
-) -> object:
-    """The payload text decoded by ``jsontext.loads``, or by ``read`` (``longarrays.loads_for``,
-    for a bulk text: a long one's row arrays, ``Provider.row_arrays``, in chunks)."""
+def _decoded(adapter: Provider, text: str | bytes | bytearray | memoryview) -> object:
+    """The payload text decoded; a bulk one by ``longarrays.loads_for`` (a long one's row arrays,
+    ``Provider.row_arrays``, in chunks), imported only then: ``connect()`` needs none of it."""
     try:
-        return loads(text) if read is None else read(adapter, text)
+        if len(text) < BULK_TEXT:
+            return loads(text)
+        from .longarrays import loads_for
+
+        return loads_for(adapter, text)
     except JSONTextError as exc:
         raise PayloadError(adapter.name, "", str(exc)) from None
