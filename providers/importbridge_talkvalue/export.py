@@ -12,13 +12,12 @@ splits them), a block at a time, by the cheapest reading that is exact for it: a
 no quote character quotes nothing, so its lines are just split at commas (about a third of
 ``csv.reader``'s cost); a block whose every cell is quoted and holds no quote (as exporters
 that quote everything write it) is split at its quotes, its cells sliced into columns; in
-any other block the lines with a quote are found from C (``str.find``) and go through one
-``csv.reader``, which must read one record from each, and the text between them is split
-into lines and at commas. Whatever these cannot read exactly (a quoted line break) goes to
-``csv.reader`` whole. Rows are built a column at a time (``RowResult.of_columns``), each
-column a slice when every record has as many cells, and a block's records are dropped before
-its rows are built, so the garbage collector's count of new objects stays under its
-threshold.
+any other block every line is split at commas, then the lines with a quote, found from C
+(``str.find``), are read again by one ``csv.reader``, which must read one record from each.
+Whatever these cannot read exactly (a quoted line break) goes to ``csv.reader`` whole. Rows are
+built a column at a time (``RowResult.of_columns``), each column a slice when every record has
+as many cells, and a block's records are dropped before its rows are built, so the garbage
+collector's count of new objects stays under its threshold.
 
 The export's columns are not documented: the first row-number, error-code, error-message and
 raw-value columns are recognised by name (``rowNum``, ``errorCode``, ``errorMessage``,
@@ -31,9 +30,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import reduce
-from itertools import repeat
+from itertools import compress, repeat
 from operator import iadd, itemgetter
 
 from importbridge import JobError, RowOutcome, RowResult
@@ -301,45 +300,39 @@ def _split_lines(text: str, width: int) -> tuple[list[list[str]], bool] | None:
     holding a quote is not one whole record (a quoted cell holding a line break):
     ``csv.reader`` then reads the block.
 
-    The few lines with a quote are found from C (``str.find``) and read by one ``csv.reader``
-    (measured cheaper than splitting them in Python), which must read one record from each;
-    the text between them is split into lines as ``open(newline="")`` splits it. When more
+    Every line is split at once, from C. The few lines holding a quote are found by
+    ``str.find``, and their place by ``list.index`` from the last one's (no line between
+    holds a quote, so none between can read the same); one ``csv.reader``, which must read one
+    record from each, reads them again into their places. Blank lines are no records. When more
     than ``_QUOTED_LINES`` lines hold a quote, it reads every line (records not cut: False)."""
-    records: list[list[str]] = []
+    lines = text.splitlines()
+    records = list(map(str.split, lines, repeat(","), repeat(width - 1)))
     quoted: list[str] = []  # the lines holding a quote
-    places: list[int] = []  # and where their records go
-    at = 0  # where the text not split yet starts
+    places: list[int] = []  # and their places in ``lines``
+    place = 0  # where the line after the last quoted one is in ``lines``
+    at = 0  # and in ``text``
     quote = text.find('"')
     while quote >= 0:
         start = max(at, text.rfind("\n", at, quote) + 1, text.rfind("\r", at, quote) + 1)
         lf = text.find("\n", quote)
         cr = text.find("\r", quote, lf if lf >= 0 else len(text))
         end = cr if cr >= 0 else lf
-        records += _split(text[at:start], width)
-        places.append(len(records))
-        records.append([])
         quoted.append(text[start:end])
+        place = lines.index(quoted[-1], place)
+        places.append(place)
         if len(quoted) > _QUOTED_LINES:  # most lines quoted: one csv.reader over all is cheaper
-            lines = text.splitlines()
             read = _records(lines if all(lines) else list(filter(None, lines)))
             return None if read is None else (read, False)
+        place += 1
         at = end + (2 if text.startswith("\r\n", end) else 1)  # past the line break
         quote = text.find('"', at)
-    records += _split(text[at:], width)
     if quoted:
         read = _records(quoted)
         if read is None:
             return None
         for place, record in zip(places, read, strict=True):
             records[place] = record[:width]
-    return records, True
-
-
-def _split(text: str, width: int) -> Iterator[list[str]]:
-    """The lines of ``text`` (none holding a quote), each cut by ``str.split(",", width - 1)``;
-    blank lines are no records."""
-    lines = text.splitlines()
-    return map(str.split, lines if all(lines) else filter(None, lines), repeat(","), repeat(width - 1))
+    return (records if all(lines) else list(compress(records, lines))), True
 
 
 def _records(lines: list[str]) -> list[list[str]] | None:

@@ -377,6 +377,23 @@ def test_lines_with_quoted_cells_read_as_csv_reader_reads_them_in_any_blocks(tex
     assert_read_as_csv_reader_reads(text, sizes)
 
 
+@st.composite
+def long_mixed_exports(draw: st.DrawFn) -> str:
+    """Up to 60 lines, each ended by its own line break (``\\r\\n``, ``\\n`` or ``\\r``), blank
+    lines among them, a few or most holding a quote: read in one block, the quoted lines' places
+    are found among many plain ones, and past 16 of them every line goes through csv.reader."""
+    plain = st.lists(st.integers(0, 99).map(str), min_size=1, max_size=5).map(",".join)
+    quoted = st.lists(export_cell, min_size=1, max_size=5).map(",".join)
+    line = st.one_of(plain, plain, plain, quoted, st.just(""))
+    ends = st.sampled_from(["\r\n", "\n", "\r"])
+    return "".join(draw(line) + draw(ends) for _ in range(draw(st.integers(0, 60))))
+
+
+@given(long_mixed_exports(), st.sampled_from([[10**6], [500, 37], [4096]]))
+def test_long_blocks_of_mixed_lines_read_as_csv_reader_reads_them(text, sizes) -> None:
+    assert_read_as_csv_reader_reads(text, sizes)
+
+
 def assert_read_as_csv_reader_reads(text: str, sizes: list[int]) -> None:
     from importbridge_talkvalue.export import ExportParser
 
