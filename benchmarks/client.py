@@ -14,12 +14,16 @@ allocations with the measured client); it streams the export CSV from a temporar
 Each figure is the best of several rounds run in turns (a busy machine slows all alike); the
 summary line comes last.
 
-    python benchmarks/client.py [--rows 1000000] [--gets 2000] [--rounds 3]
+    python benchmarks/client.py [--rows 1000000] [--gets 2000] [--rounds 3] [--what-if]
+
+``--what-if`` also times ``failed_rows`` with its rows built from C (``namedtuple``s, not the
+contract's ``RowResult``): what a row type C can build would give (issue 11, target 5).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import gc
 import io
@@ -152,6 +156,26 @@ def race(contenders: dict[str, Any], rounds: int) -> tuple[dict[str, float], int
     return best, counts.pop()
 
 
+def user_loops(session: requests.Session, export_url: str) -> dict[str, Any]:
+    """A user's own ``requests`` + ``csv.reader`` loops over the export, both recipes."""
+
+    def user_lines() -> int:  # the recipe most answers give
+        with session.get(export_url, stream=True) as response:
+            response.raise_for_status()
+            lines = response.iter_lines(chunk_size=64 * 1024, decode_unicode=True)
+            return sum(1 for row in csv.reader(lines) if row) - 1
+
+    def user_raw() -> int:  # the faster recipe: a text layer over the raw stream
+        with session.get(export_url, stream=True) as response:
+            response.raise_for_status()
+            response.raw.decode_content = True
+            response.raw.auto_close = False  # TextIOWrapper reads on to the end itself
+            text = io.TextIOWrapper(response.raw, encoding="utf-8", newline="")
+            return sum(1 for row in csv.reader(text) if row) - 1
+
+    return {"user iter_lines": user_lines, "user raw": user_raw}
+
+
 def bench_failed_rows(
     client: importbridge.ImportClient, url: str, path: str, job_id: str, rows: int, rounds: int
 ) -> dict[str, float]:
@@ -168,23 +192,7 @@ def bench_failed_rows(
         with open(path, newline="", encoding="utf-8") as handle:
             return sum(1 for row in csv.reader(handle) if row) - 1
 
-    def user_lines() -> int:  # the recipe most answers give
-        with session.get(export_url, stream=True) as response:
-            response.raise_for_status()
-            lines = response.iter_lines(chunk_size=64 * 1024, decode_unicode=True)
-            return sum(1 for row in csv.reader(lines) if row) - 1
-
-    def user_raw() -> int:  # the faster recipe: a text layer over the raw stream
-        with session.get(export_url, stream=True) as response:
-            response.raise_for_status()
-            response.raw.decode_content = True
-            response.raw.auto_close = False  # TextIOWrapper reads on to the end itself
-            text = io.TextIOWrapper(response.raw, encoding="utf-8", newline="")
-            return sum(1 for row in csv.reader(text) if row) - 1
-
-    best, count = race(
-        {"ours": ours, "csv": bare_csv, "user iter_lines": user_lines, "user raw": user_raw}, rounds
-    )
+    best, count = race({"ours": ours, "csv": bare_csv, **user_loops(session, export_url)}, rounds)
     assert count == rows, (count, rows)
     user = min(best["user iter_lines"], best["user raw"])
     return {
@@ -236,6 +244,55 @@ def breakdown(path: str, rows: int, rounds: int) -> dict[str, float]:
     return {name: seconds / rows * 1e9 for name, seconds in best.items()}
 
 
+def rows_from_c(
+    client: importbridge.ImportClient, base_url: str, path: str, job_id: str, rows: int, rounds: int
+) -> dict[str, tuple[float, float]]:
+    """What a row type built from C would give (``--what-if``; not the contract's rows): the
+    same ``failed_rows``, its parser's rows made as ``namedtuple``s by ``tuple.__new__`` over
+    ``zip`` of the columns instead of ``RowResult.of_columns``. Ratios to ``csv.reader`` and
+    to the user's loop, of ours and of the tuple rows."""
+    from importbridge_talkvalue import api
+    from importbridge_talkvalue.export import ExportParser
+
+    Row = collections.namedtuple("Row", "row outcome record_id error data table")
+    failed = importbridge.RowOutcome.FAILED
+
+    class TupleRows(ExportParser):
+        def _built(self, numbers: Any, errors: Any, data: Any) -> Any:
+            columns = (numbers, itertools.repeat(failed), itertools.repeat(None), errors)
+            built = list(
+                map(
+                    tuple.__new__,
+                    itertools.repeat(Row),
+                    zip(*columns, itertools.repeat(None) if data is None else data, itertools.repeat(None)),
+                )
+            )
+            self.rows += len(built)
+            return built
+
+    job = client.get(job_id)
+
+    def ours() -> int:
+        return sum(1 for _ in client.failed_rows(job))
+
+    def tuples() -> int:
+        vars(api)["ExportParser"] = TupleRows  # what the flow builds
+        try:
+            return sum(1 for _ in client.failed_rows(job))
+        finally:
+            vars(api)["ExportParser"] = ExportParser
+
+    def bare_csv() -> int:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return sum(1 for row in csv.reader(handle) if row) - 1
+
+    loops = user_loops(requests.Session(), f"{base_url}/path/import/{job_id}/failed/export")
+    best, count = race({"ours": ours, "rows from C": tuples, "csv": bare_csv, **loops}, rounds)
+    assert count == rows, (count, rows)
+    user = min(best[name] for name in loops)
+    return {name: (best["csv"] / best[name], user / best[name]) for name in ("ours", "rows from C")}
+
+
 def peak_growth(client: importbridge.ImportClient, job_id: str) -> tuple[float, int]:
     """Peak traced Python memory above the starting point while iterating every failed row."""
     job = client.get(job_id)
@@ -283,6 +340,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--gets", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--what-if", action="store_true", help="also time rows built from C (not the contract's rows)"
+    )
     args = parser.parse_args()
     verdicts: list[tuple[str, bool]] = []
     floors: dict[str, dict[str, float]] = {}
@@ -321,6 +381,15 @@ def main() -> None:
                 print("memory, no HTTP) / building the RowResults alone (the floor of any parser of rows)")
                 for kind, ns in floors.items():
                     print(f"{kind:<11} {ns['csv']:>8.0f} {ns['parser']:>8.0f} {ns['rows']:>8.0f}")
+                if args.what_if:
+                    print("\nwhat rows built from C would give (namedtuples, not the contract's rows):")
+                    print(f"{'export':<11} {'ours /csv':>10} {'/user':>6} {'from C /csv':>12} {'/user':>6}")
+                    for (job_id, path), kind in zip(exports.items(), EXPORTS, strict=True):
+                        w = rows_from_c(client, base_url, path, job_id, args.rows, args.rounds)
+                        (ours_csv, ours_user), (c_csv, c_user) = w["ours"], w["rows from C"]
+                        print(
+                            f"{kind:<11} {ours_csv:>9.2f}x {ours_user:>5.2f}x {c_csv:>11.2f}x {c_user:>5.2f}x"
+                        )
                 ratio = bench_get(client, base_url, next(iter(exports)), args.gets)
                 verdicts.append((f"get() / bare Session {ratio:.2f} (target >= 0.80)", ratio >= 0.8))
         finally:
