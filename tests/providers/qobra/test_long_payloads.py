@@ -9,6 +9,7 @@ from typing import Any
 
 import payload_checks
 import pytest
+from importbridge_qobra.normalize import DOCS_EXAMPLE
 
 from importbridge import ImportJob, PayloadError
 
@@ -39,20 +40,11 @@ def failing(key: str, lines: list[Any]) -> dict[str, Any]:
 
 
 def payload(first: list[Any], second: list[Any]) -> dict[str, Any]:
-    fine = {"type": "api", "status": "finished", "data_table_key": "companies", "progress": 100,
-            "number_of_records": 122, "error": None}  # fmt: skip
-    return {
-        "data_import": {
-            "id": "647a13fe875af4b4eb7133c2",
-            "created_at": "2024-06-25T09:58:32Z",
-            "launched_at": "2024-06-25T10:03:27Z",
-            "finished_at": "2024-06-25T10:14:12Z",
-            "status": "finished",
-            "progress": 100,
-            "error": True,
-            "data_tables_details": [fine, failing("opportunities", first), failing("deals", second)],
-        }
-    }
+    """The docs' example job, its first table fine, then two failing tables."""
+    job = DOCS_EXAMPLE["data_import"]
+    fine = job["data_tables_details"][0]
+    tables = [fine, failing("opportunities", first), failing("deals", second)]
+    return {"data_import": {**job, "error": True, "data_tables_details": tables}}
 
 
 def lines(count: int = ROWS) -> list[Any]:
